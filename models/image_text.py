@@ -1,0 +1,109 @@
+"""Image-text embeddings (open_clip) for keyframes and visual queries.
+
+``encode_images`` takes RGB uint8 arrays ``(H, W, 3)`` and ``encode_texts``
+strings; both return ``(n, dim)`` float32, L2-normalised. Models are named as
+open_clip names them: ``(model_name, pretrained)``, where pretrained is a tag
+(downloaded once, then read from the cache), a checkpoint path, or ``"random"``
+(random initialisation: for tests and speed benchmarks only, recorded as such).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from models.weights import WeightsUnavailable, go_offline, may_download
+
+log = logging.getLogger(__name__)
+
+RANDOM = "random"
+_MULTILINGUAL_MARKERS = ("xlm", "nllb", "mt5", "i18n", "multilingual", "m-clip")
+
+
+class ImageTextEncoder(Protocol):
+    identity: str
+    dim: int
+    multilingual: bool  # False: queries in other languages are translated to English first
+
+    def encode_images(self, images: Sequence[np.ndarray]) -> np.ndarray: ...
+
+    def encode_texts(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class OpenClipEncoder:
+    def __init__(self, model, preprocess, tokenizer, name: str, pretrained: str, device: str, batch_size: int = 16):
+        import torch
+
+        self._torch = torch
+        self._model = model.eval()
+        self._preprocess = preprocess
+        self._tokenizer = tokenizer
+        self._device = device
+        self._batch = batch_size
+        self.identity = f"open_clip:{name}:{pretrained}"
+        self.multilingual = any(m in name.lower() for m in _MULTILINGUAL_MARKERS)
+        with torch.inference_mode():
+            self.dim = int(self._model.encode_text(tokenizer(["x"]).to(device)).shape[-1])
+
+    def encode_images(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        from PIL import Image
+
+        if not len(images):
+            return np.zeros((0, self.dim), np.float32)
+        torch = self._torch
+        out = []
+        with torch.inference_mode():
+            for i in range(0, len(images), self._batch):
+                batch = torch.stack([self._preprocess(Image.fromarray(im)) for im in images[i : i + self._batch]])
+                feats = self._model.encode_image(batch.to(self._device))
+                out.append(torch.nn.functional.normalize(feats.float(), dim=-1).cpu().numpy())
+        return np.ascontiguousarray(np.concatenate(out), dtype=np.float32)
+
+    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        torch = self._torch
+        with torch.inference_mode():
+            feats = self._model.encode_text(self._tokenizer(list(texts)).to(self._device))
+            return np.ascontiguousarray(torch.nn.functional.normalize(feats.float(), dim=-1).cpu().numpy())
+
+
+def load_image_text_encoder(
+    name: str, pretrained: str, device: str, config_path: str = "", offline: bool = False, batch_size: int = 16
+) -> OpenClipEncoder:
+    """Load an open_clip model. ``config_path`` registers an extra architecture JSON first.
+
+    Raises WeightsUnavailable with the next step when the weights cannot be had.
+    """
+    import open_clip
+
+    if config_path:
+        open_clip.add_model_config(config_path)
+    if name not in open_clip.list_models():
+        raise ValueError(f"unknown open_clip model {name!r}; see open_clip.list_models() or pass --visual-config")
+    if pretrained == RANDOM:
+        log.warning("visual model %s has RANDOM weights: for tests and speed benchmarks only", name)
+        weights = None
+    elif pretrained and Path(pretrained).is_file():
+        weights = pretrained
+    else:
+        if not pretrained:
+            raise WeightsUnavailable(f"no pretrained weights named for {name!r}; pass --visual-pretrained TAG or PATH")
+        if offline:
+            go_offline()
+        else:
+            may_download(offline)  # switches the HF stack to cache-only when the hub is unreachable
+        weights = pretrained
+    try:
+        model, _, preprocess = open_clip.create_model_and_transforms(name, pretrained=weights, device=device)
+        tokenizer = open_clip.get_tokenizer(name)
+    except Exception as exc:  # noqa: BLE001 - hub, file and config errors all mean "no weights here"
+        raise WeightsUnavailable(
+            f"open_clip {name}:{pretrained} could not be loaded ({type(exc).__name__}: {str(exc)[:200]}). "
+            f"Run ./setup.sh on a machine with a network to cache it, or pass a checkpoint with "
+            f"--visual-pretrained PATH."
+        ) from exc
+    return OpenClipEncoder(model, preprocess, tokenizer, name, pretrained or RANDOM, device, batch_size)

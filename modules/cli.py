@@ -1,0 +1,259 @@
+"""The command line: ``python main.py COMMAND ...``.
+
+Arguments are checked before any model loads; errors print one clear line
+(no traceback) and exit non-zero; a failing file in a batch is reported and
+the batch goes on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from modules.errors import SceneFinderError
+from modules.settings import Settings
+
+log = logging.getLogger("scene_finder")
+
+
+def _model_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("models")
+    g.add_argument("--device", choices=["auto", "cpu", "cuda"], help="default auto: CUDA when present")
+    g.add_argument("--visual-model", help="open_clip model name (default: the device preset)")
+    g.add_argument("--visual-pretrained", help="open_clip pretrained tag or checkpoint path")
+    g.add_argument("--visual-config", help="extra open_clip model-config JSON to register")
+    g.add_argument("--text-model", help="sentence-embedding model name or folder")
+    g.add_argument("--asr-backend", choices=["faster-whisper", "openai-whisper"])
+    g.add_argument("--asr-model", help="whisper size (base, small, large-v3) or model folder")
+    g.add_argument("--offline", action="store_true", default=None, help="never try to download weights")
+
+
+def _db_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", dest="db_dir", type=Path, help="library folder (default db/)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="main.py", description="Scene Finder: find a scene by describing it.")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="add videos (files or folders) to the library")
+    p.add_argument("paths", nargs="+", type=Path)
+    _db_flag(p)
+    _model_flags(p)
+    p.add_argument("--workers", type=int, help="videos processed at once (default 1)")
+    p.add_argument("--captions", action="store_true", help="also caption every shot (video-to-text model)")
+
+    p = sub.add_parser("library", help="list the videos in the library")
+    _db_flag(p)
+    p.add_argument("--json", action="store_true", help="videos with shots and dialogue as JSON")
+
+    p = sub.add_parser("remove", help="remove a video (by id, path or file name) from the library")
+    p.add_argument("video")
+    _db_flag(p)
+
+    p = sub.add_parser("reindex", help="re-embed the whole library with the configured models")
+    _db_flag(p)
+    _model_flags(p)
+
+    p = sub.add_parser("search", help="find moments by a description, in Korean or English")
+    p.add_argument("query")
+    _db_flag(p)
+    _model_flags(p)
+    p.add_argument("--top-k", type=int, default=None, help="number of moments (default 5)")
+    p.add_argument("--video", help="only videos whose name matches this glob or substring")
+    p.add_argument("--from", dest="from_s", type=float, help="only moments from this second on")
+    p.add_argument("--to", dest="to_s", type=float, help="only moments up to this second")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("models", help="load (and on first run download) the configured models; show which are active")
+    _model_flags(p)
+
+    p = sub.add_parser("demo", help="make a small sample library and search it (first run)")
+    p.add_argument("--samples", type=Path, default=Path("data/samples"), help="where sample clips are written")
+    _db_flag(p)
+    _model_flags(p)
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    keys = ["db_dir", "device", "visual_model", "visual_pretrained", "visual_config", "text_model",
+            "asr_backend", "asr_model", "offline", "workers", "top_k"]
+    return Settings.from_env().with_overrides(**{k: getattr(args, k, None) for k in keys})
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = settings_from_args(args)
+        return COMMANDS[args.command](args, settings)
+    except SceneFinderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # bad settings / flags
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; the library keeps what was committed. Run the same command to go on.", file=sys.stderr)
+        return 130
+
+
+# --- ingest -------------------------------------------------------------------------
+
+
+class _TqdmProgress:
+    def __init__(self, show: bool):
+        from tqdm import tqdm
+
+        self._tqdm = tqdm
+        self._show = show
+        self._batch = None
+        self._video = None
+
+    def batch_started(self, total: int) -> None:
+        self._batch = self._tqdm(total=total, unit="video", desc="library", position=0, disable=not self._show)
+
+    def video_started(self, path: Path, duration_s: float) -> None:
+        self._video = self._tqdm(total=round(duration_s, 1) or None, unit="s", desc=path.name[:30], position=1,
+                                 leave=False, disable=not self._show,
+                                 bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s [{elapsed}]")
+
+    def video_advanced(self, path: Path, t_s: float) -> None:
+        if self._video is not None:
+            self._video.n = round(min(t_s, self._video.total or t_s), 1)
+            self._video.refresh()
+
+    def video_done(self, path: Path, status: str, detail: str = "") -> None:
+        if self._video is not None:
+            self._video.close()
+            self._video = None
+        if self._batch is not None:
+            self._batch.update(1)
+            if status == "failed":
+                self._batch.write(f"failed  {path.name}: {detail}")
+
+
+def cmd_ingest(args, settings: Settings) -> int:
+    from modules.ingest import ingest
+
+    captions = bool(getattr(args, "captions", False))
+    progress = _TqdmProgress(show=True)
+    summary = ingest(args.paths, settings, progress=progress, captions=captions)
+    if progress._batch is not None:
+        progress._batch.close()
+    ok, skipped, failed = summary.by_status("ingested"), summary.by_status("skipped"), summary.by_status("failed")
+    for w in summary.warnings:
+        print(f"warning: {w}")
+    for o in ok:
+        print(f"ingested  {o.path.name}: {o.detail}")
+    for o in skipped:
+        print(f"skipped   {o.path.name}: {o.detail}")
+    for o in failed:
+        print(f"failed    {o.path.name}: {o.detail}")
+    rate = f" ({summary.video_seconds / summary.seconds:.1f}x real time)" if summary.video_seconds else ""
+    print(f"{len(ok)} ingested, {len(skipped)} skipped, {len(failed)} failed in {summary.seconds:.1f} s{rate}")
+    return 1 if summary.nothing_done and failed else 0
+
+
+# --- library ------------------------------------------------------------------------
+
+
+def cmd_library(args, settings: Settings) -> int:
+    from modules.library import Library
+
+    with Library.open(settings.db_dir) as lib:
+        rows = lib.videos()
+        if args.json:
+            print(json.dumps([lib.describe(r["id"]) for r in rows], ensure_ascii=False, indent=2))
+            return 0
+        if not rows:
+            print(f"the library in {settings.db_dir}/ is empty; add videos with: python main.py ingest PATH")
+            return 0
+        print(f"{'id':>4}  {'video':40} {'length':>8} {'shots':>6} {'lines':>6}  language")
+        for r in rows:
+            print(f"{r['id']:>4}  {r['name'][:40]:40} {_mmss(r['duration_s']):>8} {r['n_shots']:>6} "
+                  f"{r['n_segments']:>6}  {r['language'] or '-'}")
+        m = lib.manifest.get("channels", {})
+        print("models: " + ", ".join(f"{ch}={(c.get('model') or 'off')}" for ch, c in m.items()))
+    return 0
+
+
+def cmd_remove(args, settings: Settings) -> int:
+    from modules.library import Library
+
+    with Library.open(settings.db_dir, writable=True) as lib:
+        matches = [r for r in lib.videos() if args.video in (str(r["id"]), r["name"], r["path"])]
+        if not matches:
+            raise SceneFinderError(f"no video {args.video!r} in the library; see: python main.py library")
+        for r in matches:
+            lib.remove_video(r["id"])
+            print(f"removed {r['name']}")
+    return 0
+
+
+def cmd_reindex(args, settings: Settings) -> int:
+    from modules.reindex import reindex
+
+    counts = reindex(settings)
+    print("re-embedded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return 0
+
+
+def _mmss(seconds: float) -> str:
+    seconds = max(0.0, float(seconds or 0))
+    m, s = divmod(int(round(seconds)), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+def cmd_search(args, settings: Settings) -> int:
+    from modules.search import format_table, search_cli
+
+    result = search_cli(args, settings)
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(format_table(result))
+    return 0
+
+
+def cmd_models(args, settings: Settings) -> int:
+    from modules.engines import load_engines
+
+    engines = load_engines(settings)
+    for k, v in engines.describe().items():
+        print(f"{k:8} {v}")
+    return 0
+
+
+def cmd_demo(args, settings: Settings) -> int:
+    from modules.samples import make_demo_samples
+
+    folder = make_demo_samples(args.samples)
+    print(f"sample clips in {folder}/")
+    args.paths = [folder]
+    args.captions = False
+    rc = cmd_ingest(args, settings)
+    for q in ("the ticket office", "매표소는 닫았어요"):
+        args.query, args.top_k, args.video, args.from_s, args.to_s, args.json = q, 3, None, None, None, False
+        print(f"\n$ python main.py search {q!r}")
+        cmd_search(args, settings)
+    return rc
+
+
+COMMANDS = {
+    "ingest": cmd_ingest,
+    "library": cmd_library,
+    "remove": cmd_remove,
+    "reindex": cmd_reindex,
+    "search": cmd_search,
+    "models": cmd_models,
+    "demo": cmd_demo,
+}

@@ -1,0 +1,81 @@
+"""The loaded models a process uses, built once from Settings.
+
+``load_engines(settings)`` is cached per process (the Streamlit app wraps it in
+``st.cache_resource`` too). A visual model that cannot be had switches the
+visual channel off with one warning instead of failing: dialogue still works.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from dataclasses import dataclass
+
+from models.device import resolve_device
+from models.image_text import ImageTextEncoder, load_image_text_encoder
+from models.text_embedder import TextEmbedder, load_text_embedder
+from models.transcriber import Transcriber, load_transcriber
+from models.weights import WeightsUnavailable
+from modules.library import ChannelStamp
+from modules.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Engines:
+    device: str
+    text: TextEmbedder
+    visual: ImageTextEncoder | None
+    visual_note: str = ""  # why the visual channel is off
+    transcriber: Transcriber | None = None
+
+    def stamps(self) -> dict[str, ChannelStamp]:
+        vis = (
+            ChannelStamp(self.visual.identity, self.visual.dim)
+            if self.visual
+            else ChannelStamp(None, 0, note=self.visual_note)
+        )
+        text = ChannelStamp(self.text.identity, self.text.dim)
+        return {"visual": vis, "dialogue": text, "caption": text}
+
+    def describe(self) -> dict[str, str]:
+        return {
+            "device": self.device,
+            "visual": self.visual.identity if self.visual else f"off ({self.visual_note})",
+            "text": self.text.identity,
+            "asr": self.transcriber.name if self.transcriber else "not loaded",
+        }
+
+
+MODEL_FIELDS = ("device", "offline", "cache_dir", "text_model", "visual_model", "visual_pretrained", "visual_config",
+                "embed_batch", "asr_backend", "asr_model")
+
+
+def load_engines(settings: Settings, with_asr: bool = True) -> Engines:
+    """The models for ``settings``, loaded once per process per model choice."""
+    model_only = Settings(**{f: getattr(settings, f) for f in MODEL_FIELDS})
+    return _load(model_only, with_asr)
+
+
+@functools.lru_cache(maxsize=4)
+def _load(settings: Settings, with_asr: bool) -> Engines:
+    device = resolve_device(settings.device)
+    threads = os.cpu_count() or 1
+    text = load_text_embedder(settings.text_model, device, settings.offline, threads)
+    name, pretrained = settings.visual_choice
+    visual, note = None, ""
+    try:
+        visual = load_image_text_encoder(
+            name, pretrained, device, settings.visual_config, settings.offline, settings.embed_batch
+        )
+    except WeightsUnavailable as exc:
+        note = f"no weights for {name}:{pretrained} on this machine"
+        log.warning("visual channel off: %s", exc)
+    transcriber = None
+    if with_asr:
+        transcriber = load_transcriber(
+            settings.asr_backend, settings.asr_choice, device, settings.cache_dir, settings.offline
+        )
+    return Engines(device, text, visual, note, transcriber)

@@ -1,0 +1,273 @@
+"""Bulk ingest: files in, library rows out.
+
+``process_video`` is one unit of work: it probes, decodes (shots + keyframes in
+one pass, dialogue in a parallel thread), embeds, and returns a
+:class:`VideoResult` without touching the library. ``ingest`` runs units (in a
+thread pool when ``workers > 1``) and is the single writer that commits them,
+so the same unit can later run on other machines.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import logging
+import time
+import traceback
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from modules.engines import Engines, load_engines
+from modules.errors import SceneFinderError, VideoOpenFailure
+from modules.library import Library
+from modules.media import VIDEO_SUFFIXES, decode_audio, fingerprint, probe
+from modules.schema import Keyframe, VideoResult
+from modules.settings import Settings
+from modules.shots import encode_jpeg, scan_video
+from modules.transcripts import split_by_shots
+
+log = logging.getLogger(__name__)
+
+SAVE_EVERY_S = 120.0
+
+
+class IngestProgress:
+    """Callbacks for a progress display; the default shows nothing."""
+
+    def batch_started(self, total: int) -> None: ...
+
+    def video_started(self, path: Path, duration_s: float) -> None: ...
+
+    def video_advanced(self, path: Path, t_s: float) -> None: ...
+
+    def video_done(self, path: Path, status: str, detail: str = "") -> None: ...
+
+
+@dataclass
+class Outcome:
+    path: Path
+    status: str  # "ingested" | "skipped" | "failed"
+    detail: str = ""
+
+
+@dataclass
+class IngestSummary:
+    outcomes: list[Outcome] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    video_seconds: float = 0.0
+
+    def by_status(self, status: str) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == status]
+
+    @property
+    def nothing_done(self) -> bool:
+        return not self.by_status("ingested") and not self.by_status("skipped")
+
+
+def find_videos(paths: Sequence[Path]) -> tuple[list[Path], list[Outcome]]:
+    """Expand folders (recursively, by video suffix); files named explicitly are kept
+    whatever their suffix, so the user hears why one is not a video."""
+    found, missing = [], []
+    seen = set()
+    for p in paths:
+        p = Path(p).expanduser()
+        if p.is_dir():
+            items = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in VIDEO_SUFFIXES)
+        elif p.exists():
+            items = [p]
+        else:
+            missing.append(Outcome(p, "failed", "no such file or folder"))
+            continue
+        for f in items:
+            key = f.resolve()
+            if key not in seen:
+                seen.add(key)
+                found.append(f.resolve())
+    return found, missing
+
+
+def process_video(path: Path, engines: Engines, settings: Settings, progress: IngestProgress | None = None,
+                  info=None) -> VideoResult:
+    """One video to rows and vectors. Raises VideoOpenFailure for a file that cannot be used at all."""
+    progress = progress or IngestProgress()
+    t0 = time.perf_counter()
+    info = info or probe(path)
+    fp = fingerprint(path)
+    timings: dict[str, float] = {}
+    warnings: list[str] = []
+
+    # Dialogue runs beside the picture pass: CTranslate2 and the video decoder both release the GIL.
+    pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
+    asr_future = pool.submit(_transcribe, path, engines) if info.has_audio and engines.transcriber else None
+    t = time.perf_counter()
+    scan = scan_video(info, settings, lambda ts: progress.video_advanced(path, ts))
+    timings["decode_shots_s"] = time.perf_counter() - t
+    if scan.stats.bad_packets:
+        warnings.append(f"{scan.stats.bad_packets} damaged video packet(s) skipped")
+
+    transcript, language = None, ""
+    if asr_future is not None:
+        try:
+            transcript, timings["asr_s"] = asr_future.result()
+            language = transcript.language if transcript else ""
+        except Exception as exc:  # noqa: BLE001 - a bad audio track costs the dialogue, not the video
+            warnings.append(f"dialogue skipped: {type(exc).__name__}: {exc}")
+            log.warning("%s: dialogue skipped: %s", path.name, exc)
+    pool.shutdown(wait=False)
+    if not info.has_audio:
+        warnings.append("no audio track: no dialogue")
+    segments = split_by_shots(transcript, scan.shots) if transcript else []
+
+    t = time.perf_counter()
+    keyframes = [Keyframe(k.shot_index, k.time_s, encode_jpeg(k.rgb)) for k in scan.keyframes]
+    kvecs = engines.visual.encode_images([k.rgb for k in scan.keyframes]) if engines.visual else None
+    timings["embed_images_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    svecs = engines.text.embed_passages([g.text for g in segments]) if segments else np.zeros((0, engines.text.dim), np.float32)
+    timings["embed_text_s"] = time.perf_counter() - t
+    timings["total_s"] = time.perf_counter() - t0
+
+    duration = info.duration_s if info.duration_s > 0 else scan.duration_s
+    return VideoResult(
+        info=replace(info, duration_s=duration),
+        fingerprint=fp,
+        shots=scan.shots,
+        keyframes=keyframes,
+        segments=segments,
+        keyframe_vectors=kvecs,
+        segment_vectors=svecs,
+        language=language,
+        warnings=warnings,
+        timings_s=timings,
+    )
+
+
+def _transcribe(path: Path, engines: Engines):
+    t = time.perf_counter()
+    audio = decode_audio(path)
+    if audio is None or len(audio) == 0:
+        return None, time.perf_counter() - t
+    return engines.transcriber.transcribe(audio), time.perf_counter() - t
+
+
+def ingest(
+    paths: Iterable[Path],
+    settings: Settings,
+    engines: Engines | None = None,
+    progress: IngestProgress | None = None,
+    captions: bool = False,
+) -> IngestSummary:
+    """Add new and changed videos under ``paths`` to the library at ``settings.db_dir``.
+
+    Unchanged videos (same content, by fingerprint) are skipped; a changed file
+    replaces its earlier version; a file that fails is reported and the batch goes on.
+    Raises LibraryMismatch when the library was built by other models.
+    """
+    progress = progress or IngestProgress()
+    t_start = time.perf_counter()
+    files, summary_outcomes = find_videos(list(paths))
+    summary = IngestSummary(outcomes=list(summary_outcomes))
+    with Library.open(settings.db_dir, create=True, writable=True) as lib:
+        swept = lib.sweep_orphans()
+        if swept:
+            log.info("removed %d thumbnail folder(s) left by an interrupted run", swept)
+        todo = []
+        for path in files:
+            decision = _decide(lib, path)
+            if decision[0] == "skip":
+                summary.outcomes.append(Outcome(path, "skipped", decision[1]))
+            elif decision[0] == "fail":
+                summary.outcomes.append(Outcome(path, "failed", decision[1]))
+            else:
+                todo.append((path, decision[1]))
+        if todo:  # models load only when there is work: a re-run with nothing new is instant
+            engines = engines or load_engines(settings)
+            lib.check_models(engines.stamps(), for_write=True)
+            if engines.visual is None:
+                summary.warnings.append(f"visual channel off: {engines.visual_note}; dialogue is still indexed")
+        progress.batch_started(len(todo))
+        for o in summary.by_status("skipped"):
+            log.info("skipped %s: %s", o.path.name, o.detail)
+        last_save = time.perf_counter()
+
+        def run(item):
+            path, _ = item
+            info = probe(path)
+            progress.video_started(path, info.duration_s)
+            return process_video(path, engines, settings, progress, info=info)
+
+        def commit(item, fut):
+            nonlocal last_save
+            path, replace_id = item
+            try:
+                result = fut.result() if isinstance(fut, cf.Future) else fut
+                # another file of this batch may have had the same content
+                if lib.find_fingerprint(result.fingerprint) is not None:
+                    summary.outcomes.append(Outcome(path, "skipped", "same content as a video already in the library"))
+                    progress.video_done(path, "skipped")
+                    return
+                lib.add_video(result, replace_id=replace_id)
+                summary.video_seconds += result.info.duration_s
+                detail = f"{len(result.shots)} shots, {len(result.segments)} dialogue segments"
+                if result.warnings:
+                    detail += "; " + "; ".join(result.warnings)
+                summary.outcomes.append(Outcome(path, "ingested", detail))
+                progress.video_done(path, "ingested", detail)
+            except SceneFinderError as exc:
+                summary.outcomes.append(Outcome(path, "failed", str(exc)))
+                progress.video_done(path, "failed", str(exc))
+            except Exception as exc:  # noqa: BLE001 - one broken file must not stop the batch
+                log.debug("%s failed:\n%s", path, traceback.format_exc())
+                reason = f"{type(exc).__name__}: {exc}"
+                summary.outcomes.append(Outcome(path, "failed", reason))
+                progress.video_done(path, "failed", reason)
+            if time.perf_counter() - last_save > SAVE_EVERY_S:
+                lib.save_indexes()
+                last_save = time.perf_counter()
+
+        if settings.workers <= 1:
+            for item in todo:
+                try:
+                    res = run(item)
+                except Exception as exc:  # noqa: BLE001 - reported by commit()
+                    fut: cf.Future = cf.Future()
+                    fut.set_exception(exc)
+                    res = fut
+                commit(item, res)
+        else:
+            with cf.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="ingest") as pool:
+                futures = {pool.submit(run, item): item for item in todo}
+                for fut in cf.as_completed(futures):
+                    commit(futures[fut], fut)
+    summary.seconds = time.perf_counter() - t_start
+    return summary
+
+
+def _decide(lib: Library, path: Path):
+    """("skip", why) | ("fail", why) | ("process", replace_id or None)."""
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        return ("fail", f"cannot read: {exc}")
+    row = lib.find_path(path)
+    if row is not None and row["size_bytes"] == stat.st_size and abs((row["mtime"] or 0) - stat.st_mtime) < 1e-3:
+        return ("skip", "unchanged")
+    if stat.st_size == 0:
+        return ("process", row["id"] if row else None)  # process_video reports the reason
+    fp = fingerprint(path)
+    same = lib.find_fingerprint(fp)
+    if same is not None:
+        if same["path"] != str(path) and not Path(same["path"]).exists():
+            lib.update_path(same["id"], path)
+            return ("skip", f"moved from {same['path']}; path updated")
+        if same["path"] == str(path):
+            lib.update_path(same["id"], path)  # touched but same content
+            return ("skip", "unchanged")
+        return ("skip", f"same content as {Path(same['path']).name}, already in the library")
+    return ("process", row["id"] if row is not None else None)
+
+
+__all__ = ["ingest", "process_video", "IngestProgress", "IngestSummary", "Outcome", "find_videos", "VideoOpenFailure"]

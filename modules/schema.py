@@ -1,0 +1,84 @@
+"""The vocabulary of the engine, as frozen dataclasses.
+
+Video: one file in the library. Shot: a span between two cuts. Keyframe: a
+frame of a shot that is embedded and shown. Segment: a piece of dialogue, cut
+at shot boundaries so each segment belongs to one shot. Hit: one search result.
+All times are seconds from the start of the video (``*_s``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    path: Path
+    duration_s: float
+    fps: float
+    width: int
+    height: int
+    has_audio: bool
+    video_codec: str
+    size_bytes: int
+
+
+@dataclass(frozen=True)
+class Shot:
+    index: int
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True)
+class Keyframe:
+    shot_index: int
+    time_s: float
+    jpeg: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Segment:
+    shot_index: int
+    start_s: float
+    end_s: float
+    text: str
+    language: str
+
+
+@dataclass
+class VideoResult:
+    """One video's unit of work: everything the library needs, computed without touching it.
+
+    ``keyframe_vectors`` is ``(len(keyframes), d_visual)`` or None when the visual
+    channel is off; ``segment_vectors`` is ``(len(segments), d_text)``.
+    """
+
+    info: VideoInfo
+    fingerprint: str
+    shots: list[Shot]
+    keyframes: list[Keyframe]
+    segments: list[Segment]
+    keyframe_vectors: np.ndarray | None
+    segment_vectors: np.ndarray
+    language: str = ""
+    warnings: list[str] = field(default_factory=list)
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Hit:
+    video: str
+    video_id: int
+    shot_id: int
+    shot_start_s: float
+    shot_end_s: float
+    frame_s: float
+    score: float
+    scores: dict[str, float]
+    text: str
+    thumbnail: str
+    evidence: str  # which channels matched, in words

@@ -1,0 +1,150 @@
+"""One frozen settings object for the whole engine.
+
+Defaults are documented on the fields; every field can be overridden by an
+environment variable ``SCENE_FINDER_<FIELD>`` (upper case) and, for the common
+ones, by a CLI flag. Nothing here loads a model or touches the disk.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "SCENE_FINDER_"
+
+# Visual (image-text) presets. The CPU preset is a ViT-B/32 image tower (fast enough
+# for >4x real-time ingest on 2 cores) with a multilingual XLM-R text tower (Korean
+# XTD10 R@1 43.9 vs 0.3 for English CLIP on raw Korean); the GPU preset is the
+# strongest multilingual model open_clip lists (NLLB-CLIP large, R@1 66.7).
+VISUAL_PRESETS: dict[str, tuple[str, str]] = {
+    "cpu": ("xlm-roberta-base-ViT-B-32", "laion5b_s13b_b90k"),
+    "gpu": ("nllb-clip-large-siglip", "v1"),
+}
+ASR_PRESETS: dict[str, str] = {"cpu": "base", "gpu": "large-v3"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Where the library lives (SQLite catalogue, FAISS indexes, thumbnails, manifest).
+    db_dir: Path = Path("db")
+    # "auto": CUDA when torch sees one, else CPU.
+    device: str = "auto"
+    # Model cache for weights we assemble ourselves (e.g. the split whisper package).
+    cache_dir: Path = Path(os.path.expanduser("~/.cache/scene-finder"))
+    # Never try the network for weights (a model hub); only paths, caches and packages.
+    offline: bool = False
+
+    # --- shots and keyframes -------------------------------------------------
+    # PySceneDetect detector: "content" (HSV delta, fast) or "adaptive" (rolling
+    # average, fewer false cuts on camera motion). Chosen by bench/shots.py.
+    shot_detector: str = "adaptive"
+    shot_threshold: float = 3.0
+    min_shot_s: float = 0.4
+    # Frames are fed to the detector at this width (aspect kept): detection is
+    # decode-bound, and a small frame makes HSV conversion cheap.
+    detect_width: int = 256
+    # A keyframe every `keyframe_every_s` of a shot; shots shorter than that get one.
+    keyframe_every_s: float = 4.0
+    # Candidate frames kept for keyframe picking, per second of video.
+    candidate_fps: float = 4.0
+    thumb_width: int = 320
+
+    # --- dialogue -----------------------------------------------------------
+    asr_backend: str = "faster-whisper"  # or "openai-whisper"
+    asr_model: str = ""  # "" = preset for the device (base on CPU, large-v3 on GPU)
+    asr_language: str = ""  # "" = detect
+
+    # --- embeddings ---------------------------------------------------------
+    visual_model: str = ""  # "" = preset for the device
+    visual_pretrained: str = ""  # a tag, a checkpoint path, or "random" (tests/bench only)
+    visual_config: str = ""  # optional model-config JSON to register with open_clip
+    text_model: str = "intfloat/multilingual-e5-small"
+    embed_batch: int = 16
+
+    # --- search -------------------------------------------------------------
+    top_k: int = 5
+    # Weighted reciprocal-rank fusion: score = sum_c w_c / (rrf_k + rank_c).
+    rrf_k: int = 10
+    weight_visual: float = 1.0
+    weight_dialogue: float = 1.0
+    weight_caption: float = 1.0
+    # Below this many vectors an index is exact (flat); above it IVF, tuned for recall.
+    exact_index_max: int = 100_000
+    # Shots of one video closer than this are one moment.
+    merge_gap_s: float = 2.0
+
+    # --- captioning ---------------------------------------------------------
+    caption_model: str = ""  # "" = preset for the device
+    lora_dir: Path = Path("lora_weights")
+    caption_frames: int = 4
+    max_caption_span_s: float = 120.0
+
+    workers: int = 1
+
+    def with_overrides(self, **changes: Any) -> "Settings":
+        """A copy with the given fields changed; ``None`` values are ignored."""
+        clean = {k: v for k, v in changes.items() if v is not None}
+        return dataclasses.replace(self, **_coerce_all(clean))
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        found = {}
+        for f in fields(cls):
+            key = ENV_PREFIX + f.name.upper()
+            if key in env:
+                found[f.name] = env[key]
+        return cls().with_overrides(**found)
+
+    # --- resolved values -----------------------------------------------------
+    @property
+    def resolved_device(self) -> str:
+        if self.device != "auto":
+            return self.device
+        try:
+            import torch
+
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        except ImportError:
+            return "cpu"
+
+    @property
+    def preset(self) -> str:
+        return "gpu" if self.resolved_device.startswith("cuda") else "cpu"
+
+    @property
+    def visual_choice(self) -> tuple[str, str]:
+        name, tag = VISUAL_PRESETS[self.preset]
+        return (self.visual_model or name, self.visual_pretrained or (tag if not self.visual_model else ""))
+
+    @property
+    def asr_choice(self) -> str:
+        return self.asr_model or ASR_PRESETS[self.preset]
+
+
+_TYPES = {f.name: f.type for f in fields(Settings)}
+
+
+def _coerce_all(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _coerce(k, v) for k, v in values.items()}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    if name not in _TYPES:
+        raise ValueError(f"unknown setting {name!r}; known: {sorted(_TYPES)}")
+    kind = _TYPES[name]
+    if not isinstance(value, str):
+        return Path(value) if kind == "Path" and not isinstance(value, Path) else value
+    if kind == "Path":
+        return Path(value).expanduser()
+    if kind == "bool":
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    if kind == "int":
+        return int(value)
+    if kind == "float":
+        return float(value)
+    return value
+

@@ -1,0 +1,151 @@
+"""Shots and keyframes from one decode of a video.
+
+Every frame goes to the shot detector at ``detect_width``; a few frames a
+second are kept, at thumbnail size, as keyframe candidates. When a shot closes
+its keyframes are picked from those candidates and the rest are dropped, so
+memory is bounded by the longest shot, not the video.
+
+Keyframe rule: a shot of length L gets n = max(1, round(L / keyframe_every_s))
+keyframes, the candidates nearest the centres of n equal parts of the shot.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from models.shot_detector import make_shot_detector
+from modules.media import DecodeStats, iter_frames
+from modules.schema import Shot, VideoInfo
+from modules.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_CANDIDATES_PER_SHOT = 256  # thinned by half past this: bounds memory on very long shots
+
+
+@dataclass
+class PickedFrame:
+    shot_index: int
+    time_s: float
+    rgb: np.ndarray  # (h, w, 3) uint8 at thumbnail width
+
+
+@dataclass
+class ShotScan:
+    shots: list[Shot]
+    keyframes: list[PickedFrame]
+    duration_s: float
+    stats: DecodeStats = field(default_factory=DecodeStats)
+
+
+def _even(x: float) -> int:
+    return max(2, int(round(x / 2)) * 2)
+
+
+def scan_video(info: VideoInfo, settings: Settings, progress: Callable[[float], None] | None = None) -> ShotScan:
+    """Decode ``info.path`` once: detect cuts and pick keyframes.
+
+    Raises VideoOpenFailure (from the decoder) when not one frame decodes.
+    """
+    from modules.errors import VideoOpenFailure
+
+    fps = info.fps
+    detector = make_shot_detector(settings.shot_detector, settings.shot_threshold, settings.min_shot_s, fps)
+    aspect = info.height / info.width
+    dw, dh = settings.detect_width, _even(settings.detect_width * aspect)
+    tw, th = settings.thumb_width, _even(settings.thumb_width * aspect)
+
+    times: list[float] = []
+    recent: deque = deque(maxlen=detector.lag_frames + 2)  # (idx, t, frame) to catch the first frame of a shot
+    candidates: list[tuple[int, float, np.ndarray]] = []
+    cand_step = 1.0 / settings.candidate_fps
+    next_cand_t = 0.0
+    shot_start_idx = 0
+    shots: list[Shot] = []
+    picked: list[PickedFrame] = []
+    stats = DecodeStats()
+    last_report = 0.0
+
+    def close_shot(end_idx: int, end_t: float) -> None:
+        nonlocal candidates, shot_start_idx
+        start_t = times[shot_start_idx]
+        mine = [c for c in candidates if shot_start_idx <= c[0] < end_idx]
+        candidates = [c for c in candidates if c[0] >= end_idx]
+        if end_t - start_t <= 0:
+            return
+        index = len(shots)
+        shots.append(Shot(index, start_t, end_t))
+        picked.extend(PickedFrame(index, t, rgb) for t, rgb in _pick(mine, start_t, end_t, settings.keyframe_every_s))
+        shot_start_idx = end_idx
+
+    for idx, (t, frame) in enumerate(iter_frames(info.path, stats)):
+        times.append(t)
+        recent.append((idx, t, frame))
+        small = frame.to_ndarray(width=dw, height=dh, format="bgr24")
+        if t >= next_cand_t:
+            candidates.append((idx, t, frame.to_ndarray(width=tw, height=th, format="rgb24")))
+            next_cand_t = t + cand_step
+        for cut in detector.push(idx, small):
+            _ensure_candidate(candidates, recent, cut, tw, th)
+            if cut > shot_start_idx:
+                close_shot(cut, times[cut])
+        if len(candidates) > MAX_CANDIDATES_PER_SHOT:
+            candidates = candidates[::2]
+        if progress and t - last_report >= 1.0:
+            progress(t)
+            last_report = t
+    if not times:
+        raise VideoOpenFailure(f"{info.path.name}: no video frame could be decoded")
+    for cut in detector.flush(len(times) - 1):
+        if shot_start_idx < cut < len(times):
+            close_shot(cut, times[cut])
+    end_t = times[-1] + 1.0 / fps
+    close_shot(len(times), end_t)
+    if progress:
+        progress(end_t)
+    return ShotScan(shots, picked, end_t, stats)
+
+
+def _ensure_candidate(candidates, recent, cut_idx: int, tw: int, th: int) -> None:
+    """Keep the first frame of a new shot as a candidate, so even a very short shot has one."""
+    if any(c[0] == cut_idx for c in candidates):
+        return
+    for idx, t, frame in recent:
+        if idx == cut_idx:
+            candidates.append((idx, t, frame.to_ndarray(width=tw, height=th, format="rgb24")))
+            candidates.sort(key=lambda c: c[0])
+            return
+
+
+def _pick(cands, start_t: float, end_t: float, every_s: float) -> list[tuple[float, np.ndarray]]:
+    if not cands:
+        return []
+    n = max(1, int(round((end_t - start_t) / every_s)))
+    span = (end_t - start_t) / n
+    chosen: dict[int, tuple[float, np.ndarray]] = {}
+    ts = np.array([c[1] for c in cands])
+    for i in range(n):
+        target = start_t + (i + 0.5) * span
+        j = int(np.argmin(np.abs(ts - target)))
+        chosen[j] = (cands[j][1], cands[j][2])
+    return [chosen[j] for j in sorted(chosen)]
+
+
+def encode_jpeg(rgb: np.ndarray, quality: int = 82) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def decode_jpeg(data: bytes) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))

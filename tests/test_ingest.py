@@ -1,0 +1,128 @@
+"""Ingest on real clips with real offline weights (faster-whisper base, multilingual e5)
+and a tiny random open_clip model through the production code path."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from models.transcriber import SpokenLine, Transcript, Word
+from modules.errors import LibraryMismatch
+from modules.ingest import ingest
+from modules.library import Library
+from modules.schema import Shot
+from modules.transcripts import split_by_shots
+from tests.conftest import cli_env, write_tiny_clip_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _described(settings) -> dict[str, dict]:
+    with Library.open(settings.db_dir) as lib:
+        return {Path(v["path"]).name: lib.describe(v["id"]) for v in lib.videos()}
+
+
+def test_spoken_lines_land_on_the_shot_where_they_are_said(clips, settings, engines):
+    summary = ingest([clips["station"]], settings, engines=engines)
+    assert [o.status for o in summary.outcomes] == ["ingested"]
+    video = _described(settings)["station.mp4"]
+    assert [round(s["start_s"], 1) for s in video["shots"]] == [0.0, 4.0, 8.0]
+    by_shot = {d["shot"]: d["text"].lower() for d in video["dialogue"]}
+    assert "ticket office" in by_shot[0]
+    assert "last train" in by_shot[1]
+    assert 2 not in by_shot  # the silent shot has no dialogue
+    assert video["language"] == "en"
+
+
+def test_line_spanning_a_cut_is_split_by_word_timings():
+    shots = [Shot(0, 0.0, 2.0), Shot(1, 2.0, 5.0)]
+    words = (Word(1.0, 1.4, " Where"), Word(1.5, 1.9, " are"), Word(2.1, 2.5, " you"), Word(2.6, 3.0, " going?"))
+    t = Transcript("en", (SpokenLine(1.0, 3.0, "Where are you going?", words),))
+    segs = split_by_shots(t, shots)
+    assert [(s.shot_index, s.text) for s in segs] == [(0, "Where are"), (1, "you going?")]
+    assert segs[1].start_s == 2.1
+
+
+def test_library_json_lists_videos_with_shots_and_dialogue(clips, settings, engines):
+    ingest([clips["garden"]], settings, engines=engines)
+    out = subprocess.run(
+        [sys.executable, "main.py", "library", "--json", "--db", str(settings.db_dir)],
+        cwd=ROOT, capture_output=True, text=True, env=cli_env(settings),
+    )
+    assert out.returncode == 0, out.stderr
+    videos = json.loads(out.stdout)
+    assert videos[0]["path"].endswith("garden.mp4")
+    assert abs(videos[0]["duration_s"] - 8.0) < 0.2
+    assert all({"start_s", "end_s", "keyframes_s"} <= set(s) for s in videos[0]["shots"])
+    assert any("umbrella" in d["text"].lower() for d in videos[0]["dialogue"])
+
+
+def test_rerun_skips_unchanged_adds_new_and_replaces_changed(clips, settings, engines, tmp_path):
+    lib_dir = tmp_path / "clips"
+    lib_dir.mkdir()
+    shutil.copy(clips["station"], lib_dir / "a.mp4")
+    first = ingest([lib_dir], settings, engines=engines)
+    assert [o.status for o in first.outcomes] == ["ingested"]
+
+    shutil.copy(clips["garden"], lib_dir / "b.mp4")
+    second = ingest([lib_dir], settings, engines=engines)
+    assert sorted((o.path.name, o.status) for o in second.outcomes) == [("a.mp4", "skipped"), ("b.mp4", "ingested")]
+
+    shutil.copy(clips["kitchen"], lib_dir / "a.mp4")  # same name, new content
+    (lib_dir / "b.mp4").rename(lib_dir / "b-renamed.mp4")  # same content, new name
+    third = ingest([lib_dir], settings, engines=engines)
+    got = sorted((o.path.name, o.status) for o in third.outcomes)
+    assert got == [("a.mp4", "ingested"), ("b-renamed.mp4", "skipped")]
+    videos = _described(settings)
+    assert sorted(videos) == ["a.mp4", "b-renamed.mp4"]
+    assert any("chocolate" in d["text"].lower() for d in videos["a.mp4"]["dialogue"])
+    with Library.open(settings.db_dir) as lib:
+        assert lib.index("dialogue").ntotal == lib.count("segments")
+        assert lib.index("visual").ntotal == lib.count("keyframes")
+
+
+def test_library_made_by_other_models_is_refused_with_the_rebuild_command(clips, settings, engines, tmp_path):
+    ingest([clips["garden"]], settings, engines=engines)
+    other_cfg = write_tiny_clip_config(tmp_path, name="sf-tiny-clip-b", embed_dim=24)
+    other = settings.with_overrides(visual_model="sf-tiny-clip-b", visual_config=str(other_cfg))
+    with pytest.raises(LibraryMismatch, match="reindex"):
+        ingest([clips["kitchen"]], other, engines=None)
+    out = subprocess.run(
+        [sys.executable, "main.py", "ingest", str(clips["kitchen"])], cwd=ROOT, capture_output=True, text=True,
+        env={**cli_env(other)},
+    )
+    assert out.returncode == 2
+    assert "reindex" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_visual_channel_off_without_weights_is_recorded(clips, settings):
+    from modules.engines import load_engines
+
+    no_visual = settings.with_overrides(visual_model="ViT-B-32", visual_pretrained="openai", visual_config="")
+    eng = load_engines(no_visual)
+    assert eng.visual is None and "no weights" in eng.visual_note
+    summary = ingest([clips["garden"]], no_visual, engines=eng)
+    assert any("visual channel off" in w for w in summary.warnings)
+    with Library.open(no_visual.db_dir) as lib:
+        assert lib.channel_stamp("visual").model is None
+        assert lib.count("segments") == 2
+
+
+def test_index_is_caught_up_from_the_catalogue_when_its_file_is_stale(clips, settings, engines):
+    ingest([clips["station"]], settings, engines=engines)
+    saved = (settings.db_dir / "index" / "dialogue.faiss").read_bytes()
+    ingest([clips["garden"]], settings, engines=engines)
+    (settings.db_dir / "index" / "dialogue.faiss").write_bytes(saved)  # as if killed before the save
+    with Library.open(settings.db_dir) as lib:
+        idx = lib.index("dialogue")
+        assert idx.ntotal == lib.count("segments") == 4
+        q = engines.text.embed_queries(["bring an umbrella because of rain"])[0]
+        _, ids = idx.search(q, 1)
+        text = lib.rows("SELECT text FROM segments WHERE id=?", (int(ids[0][0]),))[0]["text"]
+        assert "umbrella" in text.lower()
