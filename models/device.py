@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 
 def resolve_device(device: str) -> str:
     if device not in ("auto", "cpu", "cuda") and not device.startswith("cuda:"):
@@ -14,6 +17,11 @@ def resolve_device(device: str) -> str:
 
 
 def cuda_available() -> bool:
+    # no NVIDIA driver on this machine: say so without importing torch (about a second)
+    if sys.platform.startswith("linux") and not (
+        Path("/proc/driver/nvidia/version").exists() or Path("/dev/nvidia0").exists()
+    ):
+        return False
     try:
         import torch
     except ImportError:

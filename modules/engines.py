@@ -23,6 +23,10 @@ from modules.settings import Settings
 log = logging.getLogger(__name__)
 
 
+class _Skip(Exception):
+    pass
+
+
 @dataclass
 class Engines:
     device: str
@@ -53,26 +57,34 @@ MODEL_FIELDS = ("device", "offline", "cache_dir", "text_model", "visual_model", 
                 "embed_batch", "asr_backend", "asr_model")
 
 
-def load_engines(settings: Settings, with_asr: bool = True) -> Engines:
-    """The models for ``settings``, loaded once per process per model choice."""
+def load_engines(settings: Settings, with_asr: bool = True, with_visual: bool = True) -> Engines:
+    """The models for ``settings``, loaded once per process per model choice.
+
+    ``with_visual=False`` skips the image-text model (a library without visual vectors
+    needs none to be searched); ``with_asr=False`` skips speech recognition.
+    """
     model_only = Settings(**{f: getattr(settings, f) for f in MODEL_FIELDS})
-    return _load(model_only, with_asr)
+    return _load(model_only, with_asr, with_visual)
 
 
 @functools.lru_cache(maxsize=4)
-def _load(settings: Settings, with_asr: bool) -> Engines:
+def _load(settings: Settings, with_asr: bool, with_visual: bool) -> Engines:
     device = resolve_device(settings.device)
     threads = os.cpu_count() or 1
     text = load_text_embedder(settings.text_model, device, settings.offline, threads)
     name, pretrained = settings.visual_choice
-    visual, note = None, ""
+    visual, note = None, "not loaded: the library has no visual vectors"
     try:
+        if not with_visual:
+            raise _Skip
         visual = load_image_text_encoder(
             name, pretrained, device, settings.visual_config, settings.offline, settings.embed_batch
         )
+    except _Skip:
+        pass
     except WeightsUnavailable as exc:
         note = f"no weights for {name}:{pretrained} on this machine"
-        log.warning("visual channel off: %s", exc)
+        log.info("visual channel off: %s", exc)
     transcriber = None
     if with_asr:
         transcriber = load_transcriber(

@@ -71,6 +71,8 @@ class Settings:
     weight_visual: float = 1.0
     weight_dialogue: float = 1.0
     weight_caption: float = 1.0
+    # A quoted line found (nearly) verbatim votes again with this weight.
+    weight_quote: float = 2.0
     # Below this many vectors an index is exact (flat); above it IVF, tuned for recall.
     exact_index_max: int = 100_000
     # Shots of one video closer than this are one moment.
@@ -102,14 +104,9 @@ class Settings:
     # --- resolved values -----------------------------------------------------
     @property
     def resolved_device(self) -> str:
-        if self.device != "auto":
-            return self.device
-        try:
-            import torch
+        from models.device import resolve_device
 
-            return "cuda" if torch.cuda.is_available() else "cpu"
-        except ImportError:
-            return "cpu"
+        return resolve_device(self.device)
 
     @property
     def preset(self) -> str:

@@ -87,12 +87,27 @@ class VectorIndex:
         self.info.count = int(self._index.ntotal)
         self.info.max_id = max(self.info.max_id, int(np.max(ids)))
 
-    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """query: (d,) or (m, d) float32 -> (scores (m, k), ids (m, k)); missing ids are -1."""
+    def search(
+        self, query: np.ndarray, k: int, allowed_ids: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """query: (d,) or (m, d) float32 -> (scores (m, k'), ids (m, k')), k' <= k; missing ids are -1.
+
+        ``allowed_ids`` restricts the search to those row ids (filters), exactly.
+        """
+        import faiss
+
         q = np.ascontiguousarray(np.atleast_2d(query), dtype=np.float32)
-        if self._index.ntotal == 0:
+        k = min(k, int(self._index.ntotal))
+        if k == 0:
             return np.zeros((len(q), 0), np.float32), np.zeros((len(q), 0), np.int64)
-        return self._index.search(q, min(k, int(self._index.ntotal)))
+        if allowed_ids is None:
+            return self._index.search(q, k)
+        sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed_ids, dtype=np.int64))
+        if self.info.kind == "ivf":
+            params = faiss.SearchParametersIVF(sel=sel, nprobe=self.info.nprobe)
+        else:
+            params = faiss.SearchParameters(sel=sel)
+        return self._index.search(q, k, params=params)
 
     @property
     def ntotal(self) -> int:

@@ -126,3 +126,18 @@ def test_index_is_caught_up_from_the_catalogue_when_its_file_is_stale(clips, set
         _, ids = idx.search(q, 1)
         text = lib.rows("SELECT text FROM segments WHERE id=?", (int(ids[0][0]),))[0]["text"]
         assert "umbrella" in text.lower()
+
+
+def test_reindex_rebuilds_the_library_for_the_new_model(clips, settings, engines, tmp_path):
+    ingest([clips["garden"]], settings, engines=engines)
+    other_cfg = write_tiny_clip_config(tmp_path, name="sf-tiny-clip-r", embed_dim=12)
+    other = settings.with_overrides(visual_model="sf-tiny-clip-r", visual_config=str(other_cfg))
+    out = subprocess.run([sys.executable, "main.py", "reindex"], cwd=ROOT, capture_output=True, text=True,
+                         env=cli_env(other))
+    assert out.returncode == 0, out.stderr
+    with Library.open(settings.db_dir) as lib:
+        assert lib.channel_stamp("visual").dim == 12
+        assert lib.index("visual").ntotal == lib.count("keyframes")
+        assert lib.index("dialogue").ntotal == lib.count("segments") == 2
+    summary = ingest([clips["kitchen"]], other)  # the rebuilt library takes new videos from the new model
+    assert [o.status for o in summary.outcomes] == ["ingested"]

@@ -1,0 +1,39 @@
+"""Helpers shared by the benchmarks: where they work, and how they write their figures."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WORK = ROOT / "bench" / ".work"  # generated clips and libraries; ignored by git
+RESULTS = ROOT / "bench" / "results"
+
+if str(ROOT) not in sys.path:  # bench scripts run as `python bench/x.py` from the project root
+    sys.path.insert(0, str(ROOT))
+
+
+def machine() -> dict:
+    import psutil
+
+    return {
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "date": time.strftime("%Y-%m-%d"),
+    }
+
+
+def write_results(name: str, figures: dict, markdown: str) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    figures = {"machine": machine(), **figures}
+    (RESULTS / f"{name}.json").write_text(json.dumps(figures, indent=2, ensure_ascii=False))
+    path = RESULTS / f"{name}.md"
+    path.write_text(markdown.rstrip() + f"\n\nMachine: {figures['machine']}\n")
+    print(markdown)
+    return path

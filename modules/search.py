@@ -1,0 +1,494 @@
+"""Text to frame: a query in, the best moments of the library out.
+
+Each channel ranks shots on its own: the picture (image-text model against
+keyframes), the dialogue (multilingual embedding against spoken lines, plus
+exact and near-exact matching of quoted text), and captions. The ranking is
+weighted reciprocal-rank fusion: a shot scores sum_c w_c / (k + rank_c), and a quoted
+line found verbatim in its dialogue adds w_quote / (k + rank) once more, so a
+shot ranked high by several channels beats one ranked high by a single one, and
+scores of differently scaled models never have to be compared directly. A
+channel with a calibrated threshold votes only for shots it matched above it.
+
+Whether a result is trustworthy is decided per channel on its raw similarity,
+against thresholds calibrated on labelled data (bench/calibrate.py writes
+``modules/calibration.json``). When no channel clears its threshold the answer
+is "no confident match", not five arbitrary frames.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import json
+import logging
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from models.translator import GoogleTranslator, TranslationUnavailable, needs_translation
+from modules.engines import Engines, load_engines
+from modules.errors import BadQuery
+from modules.library import Library, normalize_for_match
+from modules.query import ParsedQuery, parse_query
+from modules.schema import Hit
+from modules.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+CANDIDATES = 100  # per channel, before fusion
+QUOTE_MATCH_MIN = 0.8  # character similarity for a "near-exact" quote (one word in five may differ)
+
+
+@dataclass
+class ChannelMatch:
+    score: float  # raw similarity in the channel's own scale
+    row_id: int  # keyframe, segment or shot id that matched
+    time_s: float | None = None
+    text: str = ""
+    exact_quote: bool = False
+    pair: str = ""  # "query>text" languages, e.g. "ko>en", for language-pair thresholds
+
+
+@dataclass
+class SearchResult:
+    query: str
+    hits: list[Hit]
+    no_confident_match: bool
+    closest: Hit | None = None
+    warnings: list[str] = field(default_factory=list)
+    channels: dict[str, str] = field(default_factory=dict)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        def hit(h: Hit) -> dict:
+            d = asdict(h)
+            d.pop("video_id"), d.pop("shot_id")
+            return d
+
+        out = {"query": self.query, "hits": [hit(h) for h in self.hits], "no_confident_match": self.no_confident_match}
+        if self.closest is not None:
+            out["closest"] = hit(self.closest)
+        out["warnings"] = self.warnings
+        out["channels"] = self.channels
+        return out
+
+
+def load_calibration(path: Path = CALIBRATION_FILE) -> dict[str, dict[str, float]]:
+    """model identity -> {"query>text" language pair or "*": similarity threshold}.
+
+    Multilingual embedders score two sentences of the same language higher than a
+    translation pair, so thresholds are kept per pair; "*" (the strictest measured
+    pair) serves pairs that were not measured.
+    """
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text())
+    out = {}
+    for model, v in data.get("thresholds", {}).items():
+        pairs = {k: float(t) for k, t in v.get("pairs", {}).items()}
+        pairs["*"] = max(pairs.values()) if pairs else float(v["threshold"])
+        out[model] = pairs
+    return out
+
+
+def query_language(text: str) -> str:
+    """"ko" when the query has Hangul, else "en" (the pairs we calibrate)."""
+    return "ko" if re.search(r"[\uac00-\ud7a3]", text) else "en"
+
+
+class Searcher:
+    """Holds the open library, its indexes and the query encoders; reuse it across queries."""
+
+    def __init__(self, settings: Settings, engines: Engines | None = None):
+        self.settings = settings
+        self.lib = Library.open(settings.db_dir)
+        lib_visual = self.lib.channel_stamp("visual")
+        self.engines = engines or load_engines(
+            settings, with_asr=False, with_visual=lib_visual is None or lib_visual.model is not None
+        )
+        stamps = self.engines.stamps()
+        self.warnings = self.lib.check_models(stamps, for_write=False)
+        self.calibration = load_calibration()
+        self.channels = {}
+        for ch in ("visual", "dialogue", "caption"):
+            have = self.lib.channel_stamp(ch)
+            if have is None or have.model is None:
+                self.channels[ch] = f"off ({(have.note if have else '') or 'no vectors in this library'})"
+            elif stamps[ch].model is None:
+                self.channels[ch] = f"off ({stamps[ch].note})"
+            elif ch == "caption" and not self.lib.rows("SELECT 1 FROM shots WHERE caption_vec IS NOT NULL LIMIT 1"):
+                self.channels[ch] = "off (no captions in this library; add them with: python main.py ingest PATH --captions)"
+            else:
+                self.channels[ch] = "on"
+        vis = self.engines.visual
+        self.translator = GoogleTranslator() if vis is not None and not vis.multilingual else None
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="encode")
+        for ch, state in self.channels.items():  # load indexes now, not on the first query
+            if state == "on":
+                self.lib.index(ch, settings.exact_index_max)
+
+    def close(self) -> None:
+        self.lib.close()
+        self._pool.shutdown(wait=False)
+
+    # --- the query ---------------------------------------------------------------
+    def search(self, query: str, top_k: int | None = None, video: str | None = None,
+               from_s: float | None = None, to_s: float | None = None) -> SearchResult:
+        """Raises BadQuery for an unusable query or a filter that matches nothing."""
+        t0 = time.perf_counter()
+        top_k = top_k or self.settings.top_k
+        parsed = validate_request(query, top_k, from_s, to_s)
+        warnings = list(self.warnings)
+        if self.lib.count("videos") == 0:
+            raise BadQuery(f"the library in {self.settings.db_dir}/ is empty; add videos with: python main.py ingest PATH")
+        allowed = self._allowed(video, from_s, to_s)
+        timings: dict[str, float] = {}
+
+        # encode the query for each channel in parallel (torch and the e5 engine release the GIL)
+        t = time.perf_counter()
+        vis_future = None
+        if self.channels["visual"] == "on" and parsed.picture_text:
+            vis_text = self._visual_text(parsed.picture_text, warnings)
+            vis_future = self._pool.submit(self.engines.visual.encode_texts, [vis_text])
+        texts = [parsed.dialogue_text] + ([parsed.picture_text] if parsed.picture_text else [])
+        text_vecs = self.engines.text.embed_queries(texts)
+        vis_vec = vis_future.result()[0] if vis_future else None
+        timings["encode_ms"] = (time.perf_counter() - t) * 1000
+
+        t = time.perf_counter()
+        per_channel: dict[str, dict[int, ChannelMatch]] = {}
+        if vis_vec is not None and self._weight("visual") > 0:
+            per_channel["visual"] = self._visual(vis_vec, allowed)
+        if self.channels["dialogue"] == "on" and self._weight("dialogue") > 0:
+            per_channel["dialogue"] = self._dialogue(parsed, text_vecs[0], allowed)
+        if self.channels["caption"] == "on" and parsed.picture_text and self._weight("caption") > 0:
+            per_channel["caption"] = self._caption(text_vecs[-1], allowed)
+        timings["retrieve_ms"] = (time.perf_counter() - t) * 1000
+
+        t = time.perf_counter()
+        fused = self._fuse(per_channel) or self._fuse(per_channel, gate=False)  # ungated: for "closest"
+        moments = self._moments(fused, per_channel, top_k)
+        hits = [self._hit(shot_id, score, per_channel) for shot_id, score in moments]
+        # Hits a calibrated channel vouches for stay. Only when there are none do hits that no
+        # calibration can judge (an uncalibrated visual model) stay, flagged as unknown.
+        verdicts = [self._confidence(h, per_channel) for h in hits]
+        vouched = [h for h, v in zip(hits, verdicts) if v is True]
+        kept = vouched or [h for h, v in zip(hits, verdicts) if v is None]
+        timings["fuse_ms"] = (time.perf_counter() - t) * 1000
+        timings["total_ms"] = (time.perf_counter() - t0) * 1000
+
+        if not vouched and kept:
+            unc = sorted({ch for ch in per_channel if per_channel[ch] and self._threshold(ch) is None})
+            warnings.append(
+                f"confidence unknown for the {', '.join(unc)} channel: its model has no calibrated threshold "
+                f"(python bench/quality.py --calibrate, with real weights)"
+            )
+        no_confident = not kept
+        closest = hits[0] if no_confident and hits else None
+        return SearchResult(
+            query=parsed.text,
+            hits=kept,
+            no_confident_match=no_confident,
+            closest=closest,
+            warnings=warnings,
+            channels=dict(self.channels),
+            timings_ms={k: round(v, 2) for k, v in timings.items()},
+        )
+
+    def _visual_text(self, text: str, warnings: list[str]) -> str:
+        if self.translator is None or not needs_translation(text):
+            return text
+        if self.settings.offline:
+            warnings.append("offline: the query was not translated for the English-only visual model")
+            return text
+        try:
+            return self.translator.to_english(text)
+        except TranslationUnavailable as exc:
+            warnings.append(f"query not translated for the English-only visual model ({exc}); used as written")
+            return text
+
+    # --- filters -------------------------------------------------------------------
+    def _allowed(self, video: str | None, from_s: float | None, to_s: float | None) -> dict[str, np.ndarray] | None:
+        """Row ids each channel may return under the filters; None when there is no filter."""
+        if not video and from_s is None and to_s is None:
+            return None
+        vids = [r["id"] for r in self.lib.rows("SELECT id, name, path FROM videos") if _name_matches(video, r)]
+        if not vids:
+            raise BadQuery(f"no video in the library matches {video!r}; see: python main.py library")
+        marks = ",".join("?" * len(vids))
+        cond = f"s.video_id IN ({marks}) AND s.end_s >= ? AND s.start_s <= ?"
+        params = (*vids, from_s if from_s is not None else -1.0, to_s if to_s is not None else 1e12)
+        sql = {
+            "visual": f"SELECT k.id FROM keyframes k JOIN shots s ON k.shot_id=s.id WHERE {cond}",
+            "dialogue": f"SELECT g.id FROM segments g JOIN shots s ON g.shot_id=s.id WHERE {cond}",
+            "caption": f"SELECT s.id FROM shots s WHERE {cond}",
+        }
+        return {ch: np.asarray([r[0] for r in self.lib.rows(q, params)], np.int64) for ch, q in sql.items()}
+
+    # --- channels ------------------------------------------------------------------------
+    def _search(self, channel: str, vec: np.ndarray, allowed) -> tuple[np.ndarray, np.ndarray]:
+        idx = self.lib.index(channel, self.settings.exact_index_max)
+        if idx is None:
+            return np.zeros(0), np.zeros(0, np.int64)
+        ids = None if allowed is None else allowed[channel]
+        if ids is not None and len(ids) == 0:
+            return np.zeros(0), np.zeros(0, np.int64)
+        scores, found = idx.search(vec, CANDIDATES, ids)
+        keep = found[0] >= 0
+        return scores[0][keep], found[0][keep]
+
+    def _visual(self, vec, allowed) -> dict[int, ChannelMatch]:
+        scores, ids = self._search("visual", vec, allowed)
+        rows = _by_id(self.lib, "SELECT id, shot_id, time_s FROM keyframes WHERE id IN ({})", ids)
+        best: dict[int, ChannelMatch] = {}
+        for score, kid in zip(scores, ids):
+            r = rows.get(int(kid))
+            if r is not None and (r["shot_id"] not in best or score > best[r["shot_id"]].score):
+                best[r["shot_id"]] = ChannelMatch(float(score), int(kid), r["time_s"])
+        return best
+
+    def _dialogue(self, parsed: ParsedQuery, vec, allowed) -> dict[int, ChannelMatch]:
+        scores, ids = self._search("dialogue", vec, allowed)
+        matches: dict[int, tuple[float, int, bool]] = {int(i): (float(s), int(i), False) for s, i in zip(scores, ids)}
+        for quote in parsed.quotes:
+            for seg_id, sim in self._quote_matches(quote, allowed):
+                prev = matches.get(seg_id)
+                if prev is None or sim >= QUOTE_MATCH_MIN:
+                    matches[seg_id] = (max(sim, prev[0]) if prev else sim, seg_id, sim >= QUOTE_MATCH_MIN)
+        rows = _by_id(self.lib, "SELECT id, shot_id, start_s, end_s, text, language FROM segments WHERE id IN ({})",
+                      list(matches))
+        best: dict[int, ChannelMatch] = {}
+        for seg_id, (score, _, exact) in matches.items():
+            r = rows.get(seg_id)
+            if r is None:
+                continue
+            pair = f"{query_language(parsed.dialogue_text)}>{r['language'] or 'en'}"
+            m = ChannelMatch(score, seg_id, r["start_s"], r["text"], exact, pair)
+            cur = best.get(r["shot_id"])
+            if cur is None or (m.exact_quote, m.score) > (cur.exact_quote, cur.score):
+                best[r["shot_id"]] = m
+        return best
+
+    def _quote_matches(self, quote: str, allowed) -> list[tuple[int, float]]:
+        """Segments containing ``quote`` after normalisation (case, width, spacing, punctuation),
+        exactly (similarity 1.0) or nearly (best-aligned character similarity)."""
+        norm = normalize_for_match(quote)
+        if not norm:
+            return []
+        if len(norm) >= 3:
+            grams = list(dict.fromkeys(norm[i : i + 3] for i in range(len(norm) - 2)))[:64]
+            match = " OR ".join('"' + g.replace('"', '""') + '"' for g in grams)
+            rows = self.lib.rows(
+                "SELECT s.id, s.norm FROM segments_fts f JOIN segments s ON s.id=f.rowid "
+                "WHERE segments_fts MATCH ? ORDER BY f.rank LIMIT 200",
+                (match,),
+            )
+        else:  # too short for trigrams: a plain substring scan
+            rows = self.lib.rows("SELECT id, norm FROM segments WHERE instr(norm, ?) > 0 LIMIT 200", (norm,))
+        ok = None if allowed is None else set(allowed["dialogue"].tolist())
+        out = []
+        for r in rows:
+            if ok is not None and r["id"] not in ok:
+                continue
+            out.append((int(r["id"]), _partial_similarity(norm, r["norm"])))
+        return out
+
+    def _caption(self, vec, allowed) -> dict[int, ChannelMatch]:
+        scores, ids = self._search("caption", vec, allowed)
+        rows = _by_id(self.lib, "SELECT id, start_s, caption FROM shots WHERE id IN ({})", ids)
+        return {int(i): ChannelMatch(float(s), int(i), None, rows[int(i)]["caption"] or "")
+                for s, i in zip(scores, ids) if int(i) in rows}
+
+    # --- fusion ----------------------------------------------------------------------------
+    def _weight(self, channel: str) -> float:
+        return {"visual": self.settings.weight_visual, "dialogue": self.settings.weight_dialogue,
+                "caption": self.settings.weight_caption}[channel]
+
+    def _fuse(self, per_channel: dict[str, dict[int, ChannelMatch]], gate: bool = True) -> list[tuple[int, float]]:
+        """Weighted RRF. With ``gate``, a calibrated channel only votes for shots it matched
+        confidently, so a strong dialogue match is not outvoted by a weak picture rank."""
+        fused: dict[int, float] = {}
+        k = self.settings.rrf_k
+        for ch, matches in per_channel.items():
+            ranked = sorted(
+                ((sid, m) for sid, m in matches.items() if not gate or self._passes(ch, m) is not False),
+                key=lambda kv: (kv[1].exact_quote, kv[1].score), reverse=True,
+            )
+            for rank, (shot_id, _) in enumerate(ranked, start=1):
+                fused[shot_id] = fused.get(shot_id, 0.0) + self._weight(ch) / (k + rank)
+        # a remembered line found (nearly) verbatim votes once more, with its own weight
+        quoted = sorted(((sid, m) for sid, m in per_channel.get("dialogue", {}).items() if m.exact_quote),
+                        key=lambda kv: kv[1].score, reverse=True)
+        for rank, (shot_id, _) in enumerate(quoted, start=1):
+            fused[shot_id] = fused.get(shot_id, 0.0) + self.settings.weight_quote / (k + rank)
+        return sorted(fused.items(), key=lambda kv: kv[1], reverse=True)
+
+    def _moments(self, fused, per_channel, top_k: int) -> list[tuple[int, float]]:
+        """Top shots, one per moment: a shot next to (or within merge_gap_s of) a better one of the
+        same video is the same moment and is folded into it."""
+        if not fused:
+            return []
+        head = fused[: max(top_k * 8, 50)]
+        info = _by_id(self.lib, "SELECT id, video_id, idx, start_s, end_s FROM shots WHERE id IN ({})",
+                      [s for s, _ in head])
+        kept: list[tuple[int, float]] = []
+        spans: list[tuple[int, float, float]] = []  # (video, start, end) of kept moments
+        gap = self.settings.merge_gap_s
+        for shot_id, score in head:
+            r = info.get(shot_id)
+            if r is None:
+                continue
+            if any(v == r["video_id"] and r["start_s"] <= e + gap and r["end_s"] >= s - gap for v, s, e in spans):
+                continue
+            kept.append((shot_id, score))
+            spans.append((r["video_id"], r["start_s"], r["end_s"]))
+            if len(kept) == top_k:
+                break
+        return kept
+
+    def _threshold(self, channel: str, match: ChannelMatch | None = None) -> float | None:
+        stamp = self.lib.channel_stamp(channel)
+        pairs = self.calibration.get(stamp.model) if stamp and stamp.model else None
+        if not pairs:
+            return None
+        if match is not None and match.pair:
+            return pairs.get(match.pair, pairs["*"])
+        return pairs["*"]
+
+    def _confidence(self, hit: Hit, per_channel) -> bool | None:
+        """True: a channel's raw score clears its calibrated threshold (or a quote matched);
+        False: every channel that matched is calibrated and none clears it; None: cannot tell."""
+        unknown = False
+        for ch, matches in per_channel.items():
+            m = matches.get(hit.shot_id)
+            if m is None:
+                continue
+            verdict = self._passes(ch, m)
+            if verdict:
+                return True
+            unknown = unknown or verdict is None
+        return None if unknown else False
+
+    def _passes(self, channel: str, m: ChannelMatch) -> bool | None:
+        if m.exact_quote:
+            return True
+        thr = self._threshold(channel, m)
+        return None if thr is None else m.score >= thr
+
+    def _hit(self, shot_id: int, score: float, per_channel) -> Hit:
+        r = self.lib.rows(
+            "SELECT s.id, s.start_s, s.end_s, s.caption, v.id AS vid, v.path FROM shots s JOIN videos v "
+            "ON s.video_id=v.id WHERE s.id=?", (shot_id,))[0]
+        scores = {ch: round(m[shot_id].score, 4) for ch, m in per_channel.items() if shot_id in m}
+        vis, dia, cap = (per_channel.get(ch, {}).get(shot_id) for ch in ("visual", "dialogue", "caption"))
+        # the frame shown: where the line is spoken, else the best-matching keyframe, else the shot's middle
+        if dia is not None and (vis is None or dia.exact_quote or scores.get("dialogue", 0) >= scores.get("visual", 0)):
+            frame_s = dia.time_s
+        elif vis is not None:
+            frame_s = vis.time_s
+        else:
+            frame_s = (r["start_s"] + r["end_s"]) / 2
+        frame_s = min(max(frame_s, r["start_s"]), r["end_s"])  # word timings can lead the cut by a frame or two
+        kf = self.lib.rows(
+            "SELECT thumb FROM keyframes WHERE shot_id=? ORDER BY abs(time_s - ?) LIMIT 1", (shot_id, frame_s))
+        evidence = []
+        if vis is not None:
+            evidence.append(f"picture {vis.score:.2f}")
+        if dia is not None:
+            evidence.append(f"dialogue {'exact quote' if dia.exact_quote else f'{dia.score:.2f}'}: \"{dia.text}\"")
+        if cap is not None:
+            evidence.append(f"caption {cap.score:.2f}: \"{cap.text}\"")
+        text = dia.text if dia is not None else (cap.text if cap is not None else (r["caption"] or ""))
+        return Hit(
+            video=r["path"], video_id=r["vid"], shot_id=shot_id,
+            shot_start_s=round(r["start_s"], 3), shot_end_s=round(r["end_s"], 3), frame_s=round(frame_s, 3),
+            score=round(score, 5), scores={ch: scores.get(ch) for ch in ("visual", "dialogue", "caption")},
+            text=text, thumbnail=str((self.lib.db_dir / kf[0]["thumb"]).resolve()) if kf else "",
+            evidence="; ".join(evidence),
+        )
+
+
+def validate_request(query: str, top_k: int, from_s: float | None, to_s: float | None) -> ParsedQuery:
+    """Check a request before anything loads; raises BadQuery with what to change."""
+    if not 1 <= top_k <= 100:
+        raise BadQuery(f"--top-k must be between 1 and 100 (got {top_k})")
+    if (from_s is not None and from_s < 0) or (to_s is not None and to_s < 0):
+        raise BadQuery("--from and --to are seconds from the start of a video and cannot be negative")
+    if from_s is not None and to_s is not None and from_s > to_s:
+        raise BadQuery(f"--from ({from_s}) is after --to ({to_s})")
+    return parse_query(query)
+
+
+def _name_matches(pattern: str | None, row) -> bool:
+    if not pattern:
+        return True
+    name = row["name"].casefold()
+    p = pattern.casefold()
+    if any(ch in p for ch in "*?["):
+        return fnmatch.fnmatch(name, p) or fnmatch.fnmatch(row["path"].casefold(), p)
+    return p in name
+
+
+def _by_id(lib: Library, sql: str, ids) -> dict[int, object]:
+    ids = [int(i) for i in ids]
+    if not ids:
+        return {}
+    return {r["id"]: r for r in lib.rows(sql.format(",".join("?" * len(ids))), tuple(ids))}
+
+
+def _partial_similarity(needle: str, hay: str) -> float:
+    """Similarity of ``needle`` to its best-aligned window of ``hay`` (1.0 = contained)."""
+    if not needle or not hay:
+        return 0.0
+    if needle in hay:
+        return 1.0
+    if len(hay) <= len(needle):
+        return difflib.SequenceMatcher(None, needle, hay).ratio()
+    n = len(needle)
+    best = 0.0
+    step = max(1, n // 4)
+    for i in range(0, len(hay) - n + 1, step):
+        best = max(best, difflib.SequenceMatcher(None, needle, hay[i : i + n]).ratio())
+    # also the tail window
+    best = max(best, difflib.SequenceMatcher(None, needle, hay[-n:]).ratio())
+    return best
+
+
+# --- CLI helpers ------------------------------------------------------------------------------
+
+
+def search_cli(args, settings: Settings) -> SearchResult:
+    validate_request(args.query, args.top_k or settings.top_k, args.from_s, args.to_s)  # before any model loads
+    Library.open(settings.db_dir).close()  # so is a missing library
+    searcher = Searcher(settings)
+    try:
+        return searcher.search(args.query, args.top_k, args.video, args.from_s, args.to_s)
+    finally:
+        searcher.close()
+
+
+def _mmss(seconds: float) -> str:
+    m, s = divmod(max(0.0, seconds), 60)
+    return f"{int(m):02d}:{s:04.1f}"
+
+
+def format_table(result: SearchResult) -> str:
+    lines = [f"query: {result.query}"]
+    for w in result.warnings:
+        lines.append(f"warning: {w}")
+    if result.no_confident_match:
+        lines.append("no confident match in the library.")
+        if result.closest is not None:
+            c = result.closest
+            lines.append(f"closest (not confident): {Path(c.video).name} at {_mmss(c.frame_s)}  {c.evidence}")
+        return "\n".join(lines)
+    lines.append(f"{'#':>2}  {'video':30} {'at':>7} {'shot':>15}  score   evidence")
+    for i, h in enumerate(result.hits, 1):
+        shot = f"{_mmss(h.shot_start_s)}-{_mmss(h.shot_end_s)}"
+        lines.append(f"{i:>2}  {Path(h.video).name[:30]:30} {_mmss(h.frame_s):>7} {shot:>15}  {h.score:.3f}  {h.evidence}")
+    return "\n".join(lines)

@@ -1,0 +1,192 @@
+"""Text to frame on a library built in the test (real offline text embeddings, tiny visual model)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from modules.errors import BadQuery, LibraryMismatch
+from modules.ingest import ingest
+from modules.library import Library
+from modules.query import parse_query
+from modules.schema import Keyframe, Segment, Shot, VideoInfo, VideoResult
+from modules.search import Searcher
+from modules.vector_index import VectorIndex, recall_at_k
+from tests.conftest import cli_env, write_tiny_clip_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def add_text_video(lib: Library, engines, name: str, shots: list[tuple[float, float, str]]) -> None:
+    """A video whose dialogue is given as text (Korean subtitles, say), with real embeddings."""
+    from modules.shots import encode_jpeg
+
+    rgb = np.zeros((18, 32, 3), np.uint8)
+    segs = [Segment(i, s, min(e, s + 2.0), text, "ko") for i, (s, e, text) in enumerate(shots) if text]
+    result = VideoResult(
+        info=VideoInfo(Path(f"/videos/{name}"), shots[-1][1], 25.0, 32, 18, True, "h264", 1),
+        fingerprint=f"fp-{name}",
+        shots=[Shot(i, s, e) for i, (s, e, _) in enumerate(shots)],
+        keyframes=[Keyframe(i, (s + e) / 2, encode_jpeg(rgb)) for i, (s, e, _) in enumerate(shots)],
+        segments=segs,
+        keyframe_vectors=engines.visual.encode_images([rgb] * len(shots)),
+        segment_vectors=engines.text.embed_passages([g.text for g in segs]),
+        language="ko",
+    )
+    lib.add_video(result)
+
+
+@pytest.fixture(scope="module")
+def library(clips, base_settings, engines, tmp_path_factory):
+    settings = base_settings.with_overrides(db_dir=tmp_path_factory.mktemp("searchlib") / "db")
+    ingest([clips["station"], clips["garden"], clips["kitchen"]], settings, engines=engines)
+    with Library.open(settings.db_dir, writable=True) as lib:
+        add_text_video(lib, engines, "hogwarts.mp4", [
+            (0.0, 5.0, "오늘 저녁은 연회장에서 먹는다"),
+            (5.0, 9.0, "그리핀도르! 모자가 소리쳤다"),
+            (9.0, 14.0, "우산을 가져와, 비가 올 거야"),
+            (14.0, 16.0, "우산은 문 옆에 있어"),
+            (16.0, 30.0, "기차가 곧 떠난다"),
+        ])
+    return settings
+
+
+@pytest.fixture(scope="module")
+def searcher(library, engines):
+    s = Searcher(library, engines)
+    yield s
+    s.close()
+
+
+def _where(hit, searcher) -> tuple[str, int]:
+    idx = searcher.lib.rows("SELECT idx FROM shots WHERE id=?", (hit.shot_id,))[0]["idx"]
+    return Path(hit.video).name, idx
+
+
+def test_korean_query_finds_the_english_line_first(searcher):
+    res = searcher.search("매표소가 오늘 문을 닫았대")
+    assert not res.no_confident_match
+    assert _where(res.hits[0], searcher) == ("station.mp4", 0)
+    assert "ticket office" in res.hits[0].text.lower()
+    assert res.hits[0].scores["dialogue"] is not None
+
+
+def test_quoted_english_dialogue_ranks_its_shot_first(searcher):
+    res = searcher.search('a station platform, "the LAST train"')
+    assert _where(res.hits[0], searcher) == ("station.mp4", 1)
+    assert "exact quote" in res.hits[0].evidence
+    assert 4.0 <= res.hits[0].frame_s <= 8.0
+
+
+def test_quoted_korean_dialogue_matches_across_spacing_variants(searcher):
+    for q in ['"그리핀 도르"', "「그리핀도르!」", "모자가 “그리핀도르” 라고 외친다"]:
+        res = searcher.search(q)
+        assert _where(res.hits[0], searcher) == ("hogwarts.mp4", 1), q
+        assert "exact quote" in res.hits[0].evidence
+
+
+def test_one_moment_is_one_hit(searcher):
+    res = searcher.search("우산을 가져와 비가 온대", top_k=5)
+    hog = [h for h in res.hits if h.video.endswith("hogwarts.mp4")]
+    # shots 2 and 3 both talk about the umbrella and are neighbours: one moment
+    assert len(hog) == 1, [(_where(h, searcher), h.evidence) for h in res.hits]
+    shot_ids = [h.shot_id for h in res.hits]
+    assert len(shot_ids) == len(set(shot_ids))
+
+
+def test_unrelated_query_says_no_confident_match(library, engines):
+    # the calibrated channels abstain; the tiny random visual model has no calibration, so it is left out
+    s = Searcher(library.with_overrides(weight_visual=0.0), engines)
+    for q in ("a spaceship landing on mars", "주식 시장이 폭락했다"):
+        res = s.search(q)
+        assert res.no_confident_match and res.hits == [], q
+        assert res.to_json()["no_confident_match"] is True
+        assert res.closest is not None  # what came nearest is still reported, as such
+    s.close()
+
+
+def test_uncalibrated_visual_channel_is_flagged_not_trusted(searcher):
+    res = searcher.search("a spaceship landing on mars")
+    assert any("confidence unknown for the visual channel" in w for w in res.warnings)
+    assert all(h.scores["visual"] is not None for h in res.hits)
+
+
+def test_filters_by_video_and_time(searcher):
+    res = searcher.search("the last train", video="garden*")
+    assert all(h.video.endswith("garden.mp4") for h in res.hits)
+    res = searcher.search("기차", video="hogwarts", from_s=10.0)
+    assert res.hits and all(h.shot_end_s >= 10.0 for h in res.hits)
+    with pytest.raises(BadQuery, match="no video"):
+        searcher.search("train", video="nosuchfile*")
+
+
+@pytest.mark.parametrize("bad", ["", "   \n\t", "?!…", "🙂🎬🔥", "x" * 10_000])
+def test_bad_queries_get_a_clear_error(searcher, bad):
+    with pytest.raises(BadQuery):
+        searcher.search(bad)
+
+
+@pytest.mark.parametrize("odd", ["'; DROP TABLE videos; --", "../../etc/passwd", 'a "b', "SELECT * FROM shots"])
+def test_sql_and_path_like_text_is_just_text(searcher, odd):
+    res = searcher.search(odd)
+    assert isinstance(res.no_confident_match, bool)
+    assert searcher.lib.count("videos") == 4
+
+
+def test_query_parsing_separates_quotes_from_the_picture():
+    p = parse_query('  a hat on a girl’s head shouting "Gryffindor!"  ')
+    assert p.quotes == ("Gryffindor!",)
+    assert p.picture == "a hat on a girl’s head shouting"
+    assert parse_query("don't stop, it's fine").quotes == ()
+    assert parse_query("그녀가 「가지 마」 라고 말한다").quotes == ("가지 마",)
+
+
+def test_approximate_index_agrees_with_exact_search():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(200, 64)).astype(np.float32)
+    x = centres[rng.integers(0, 200, 30_000)] + 0.35 * rng.normal(size=(30_000, 64)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    ids = np.arange(1, len(x) + 1, dtype=np.int64) * 3
+    approx = VectorIndex.build(ids, x, exact_max=10_000)
+    exact = VectorIndex.build(ids, x, exact_max=10**9)
+    assert approx.info.kind == "ivf" and exact.info.kind == "flat"
+    q = x[rng.choice(len(x), 300, replace=False)] + 0.05 * rng.normal(size=(300, 64)).astype(np.float32)
+    _, got = approx.search(q, 10)
+    _, truth = exact.search(q, 10)
+    assert recall_at_k(truth, got) >= 0.95
+    assert np.mean(got[:, 0] == truth[:, 0]) >= 0.97
+
+
+def test_cli_search_json_and_errors(library):
+    env = cli_env(library)
+    out = subprocess.run([sys.executable, "main.py", "search", '"the last train"', "--json"],
+                         cwd=ROOT, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert set(data) >= {"query", "hits", "no_confident_match"}
+    h = data["hits"][0]
+    assert set(h) >= {"video", "shot_start_s", "shot_end_s", "frame_s", "score", "scores", "text", "thumbnail"}
+    assert set(h["scores"]) == {"visual", "dialogue", "caption"} and Path(h["thumbnail"]).exists()
+    table = subprocess.run([sys.executable, "main.py", "search", "the last train"], cwd=ROOT, env=env,
+                           capture_output=True, text=True)
+    assert "station.mp4" in table.stdout and "00:04" in table.stdout
+    for args in (["   "], ["🙂"], ["x", "--db", str(library.db_dir.parent / "nowhere")], ["x", "--top-k", "0"]):
+        bad = subprocess.run([sys.executable, "main.py", "search", *args], cwd=ROOT, env=env,
+                             capture_output=True, text=True)
+        assert bad.returncode == 2 and bad.stderr.startswith("error:") and "Traceback" not in bad.stderr, args
+
+
+def test_empty_library_and_other_models_are_refused(library, engines, tmp_path):
+    empty = library.with_overrides(db_dir=tmp_path / "empty")
+    Library.open(empty.db_dir, create=True).close()
+    with pytest.raises(BadQuery, match="empty"):
+        Searcher(empty, engines).search("anything")
+    other_cfg = write_tiny_clip_config(tmp_path, name="sf-tiny-clip-c", embed_dim=8)
+    other = library.with_overrides(visual_model="sf-tiny-clip-c", visual_config=str(other_cfg))
+    with pytest.raises(LibraryMismatch, match="reindex"):
+        Searcher(other)
