@@ -45,8 +45,46 @@ class OpenClipEncoder:
         self._batch = batch_size
         self.identity = f"open_clip:{name}:{pretrained}"
         self.multilingual = any(m in name.lower() for m in _MULTILINGUAL_MARKERS)
+        self._trim_mode, self._pad_id = self._choose_trim()
         with torch.inference_mode():
             self.dim = int(self._model.encode_text(tokenizer(["x"]).to(device)).shape[-1])
+
+    # Queries are a few tokens padded to the full context (77): running only up to the last
+    # real token is ~5x less work and, for masked (HF) or causal argmax-pooled towers, the same
+    # result. Which applies is checked once on a probe sentence; otherwise nothing is trimmed.
+    def _choose_trim(self) -> tuple[str, int]:
+        torch = self._torch
+        m = self._model
+        if type(getattr(m, "text", None)).__name__ == "HFTextEncoder":
+            mode, pad = "hf", int(m.text.config.pad_token_id)
+        elif getattr(m, "attn_mask", None) is not None and getattr(m, "text_pool_type", "") == "argmax":
+            mode, pad = "clip", 0
+        else:
+            return "", 0
+        probe = self._tokenizer(["a photo of two people talking in a car at night"]).to(self._device)
+        with torch.inference_mode():
+            full = m.encode_text(probe)
+            self._trim_mode, self._pad_id = mode, pad
+            try:
+                trimmed = self._text_features(probe)
+            except Exception:  # noqa: BLE001 - an architecture we do not know: no trimming
+                return "", 0
+        return (mode, pad) if torch.allclose(full, trimmed, atol=1e-4, rtol=1e-3) else ("", 0)
+
+    def _text_features(self, tokens):
+        if not self._trim_mode:
+            return self._model.encode_text(tokens)
+        real = (tokens != self._pad_id).any(dim=0).nonzero()
+        n = int(real.max()) + 1 if len(real) else tokens.shape[1]
+        tokens = tokens[:, :n]
+        if self._trim_mode == "hf":
+            return self._model.encode_text(tokens)
+        m = self._model  # open_clip CLIP.encode_text with the context cut to n tokens
+        x = m.token_embedding(tokens) + m.positional_embedding[:n]
+        x = m.transformer(x, attn_mask=m.attn_mask[:n, :n])
+        x = m.ln_final(x)
+        x = x[self._torch.arange(x.shape[0]), tokens.argmax(dim=-1)]
+        return m.text_projection(x) if isinstance(m.text_projection, self._torch.nn.Linear) else x @ m.text_projection
 
     def encode_images(self, images: Sequence[np.ndarray]) -> np.ndarray:
         from PIL import Image
@@ -67,7 +105,7 @@ class OpenClipEncoder:
             return np.zeros((0, self.dim), np.float32)
         torch = self._torch
         with torch.inference_mode():
-            feats = self._model.encode_text(self._tokenizer(list(texts)).to(self._device))
+            feats = self._text_features(self._tokenizer(list(texts)).to(self._device))
             return np.ascontiguousarray(torch.nn.functional.normalize(feats.float(), dim=-1).cpu().numpy())
 
 

@@ -31,6 +31,13 @@ def _model_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--offline", action="store_true", default=None, help="never try to download weights")
 
 
+def _caption_flags(p: argparse.ArgumentParser) -> None:
+    if not any(a.dest == "caption_model" for a in p._actions):
+        p.add_argument("--caption-model", help="vision-language model, name or folder (default: the device preset)")
+    p.add_argument("--frames", type=int, help="frames sampled per clip (default 4)")
+    p.add_argument("--no-adapter", action="store_true", help="the base model alone, without lora_weights/")
+
+
 def _db_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", dest="db_dir", type=Path, help="library folder (default db/)")
 
@@ -46,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     _model_flags(p)
     p.add_argument("--workers", type=int, help="videos processed at once (default 1)")
     p.add_argument("--captions", action="store_true", help="also caption every shot (video-to-text model)")
+    _caption_flags(p)
 
     p = sub.add_parser("library", help="list the videos in the library")
     _db_flag(p)
@@ -69,6 +77,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="to_s", type=float, help="only moments up to this second")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("caption", help="describe a trimmed span of a video (Korean and English) with its dialogue")
+    p.add_argument("video", type=Path)
+    p.add_argument("--start", type=float, required=True, help="seconds")
+    p.add_argument("--end", type=float, required=True, help="seconds")
+    p.add_argument("--lang", choices=["ko", "en", "both"], default="both")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--out", type=Path, help="also write JSON and SRT files into this folder")
+    _caption_flags(p)
+    _model_flags(p)
+
+    p = sub.add_parser("train-lora", help="fine-tune the captioning model with LoRA on JSONL clips and captions")
+    p.add_argument("--train", type=Path, required=True)
+    p.add_argument("--val", type=Path)
+    p.add_argument("--out", type=Path, default=Path("lora_weights"))
+    p.add_argument("--rank", type=int, default=8)
+    p.add_argument("--alpha", type=int, default=16)
+    p.add_argument("--dropout", type=float, default=0.05)
+    p.add_argument("--target-modules", default=None, help="regex over module names, or a comma list of names")
+    p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--batch-size", type=int, default=1)
+    p.add_argument("--grad-accum", type=int, default=4)
+    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in OUT/checkpoints")
+    p.add_argument("--caption-model", help="base vision-language model (name or folder)")
+    p.add_argument("--frames", type=int, help="frames sampled per clip")
+    _model_flags(p)
+
+    p = sub.add_parser("make-dataset", help="training JSONL from the library's captioned shots")
+    _db_flag(p)
+    p.add_argument("--out", type=Path, default=Path("data"))
+    p.add_argument("--split", default="0.8,0.1,0.1", help="train,val,test fractions")
+
     p = sub.add_parser("models", help="load (and on first run download) the configured models; show which are active")
     _model_flags(p)
 
@@ -81,8 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
     keys = ["db_dir", "device", "visual_model", "visual_pretrained", "visual_config", "text_model",
-            "asr_backend", "asr_model", "offline", "workers", "top_k"]
-    return Settings.from_env().with_overrides(**{k: getattr(args, k, None) for k in keys})
+            "asr_backend", "asr_model", "offline", "workers", "top_k", "caption_model"]
+    settings = Settings.from_env().with_overrides(**{k: getattr(args, k, None) for k in keys})
+    return settings.with_overrides(caption_frames=getattr(args, "frames", None))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,6 +171,15 @@ class _TqdmProgress:
             self._video.n = round(min(t_s, self._video.total or t_s), 1)
             self._video.refresh()
 
+    def captions_started(self, total: int) -> None:
+        self._caps = self._tqdm(total=total, unit="shot", desc="captions", disable=not self._show)
+
+    def captions_advanced(self, done: int, total: int) -> None:
+        self._caps.n = done
+        self._caps.refresh()
+        if done >= total:
+            self._caps.close()
+
     def video_done(self, path: Path, status: str, detail: str = "") -> None:
         if self._video is not None:
             self._video.close()
@@ -145,7 +195,8 @@ def cmd_ingest(args, settings: Settings) -> int:
 
     captions = bool(getattr(args, "captions", False))
     progress = _TqdmProgress(show=True)
-    summary = ingest(args.paths, settings, progress=progress, captions=captions)
+    summary = ingest(args.paths, settings, progress=progress, captions=captions,
+                     use_adapter=not getattr(args, "no_adapter", False))
     if progress._batch is not None:
         progress._batch.close()
     ok, skipped, failed = summary.by_status("ingested"), summary.by_status("skipped"), summary.by_status("failed")
@@ -233,6 +284,61 @@ def cmd_models(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_caption(args, settings: Settings) -> int:
+    from modules.captioning import caption_span, check_span, write_outputs
+    from modules.engines import load_engines
+    from modules.media import probe
+
+    info = probe(args.video)  # bad files and spans are refused before a model loads
+    check_span(info.duration_s, args.start, args.end, settings.max_caption_span_s)
+    langs = ("ko", "en") if args.lang == "both" else (args.lang,)
+    transcriber = load_engines(settings, with_visual=False).transcriber if info.has_audio else None
+    result = caption_span(args.video, args.start, args.end, settings, langs, use_adapter=not args.no_adapter,
+                          transcriber=transcriber, progress=lambda msg: log.info(msg))
+    if args.out:
+        for path in write_outputs(result, args.out):
+            print(f"wrote {path}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        return 0
+    print(f"{Path(result.video).name} {_mmss(result.start_s)}-{_mmss(result.end_s)}  ({result.model})")
+    for lang, text in result.captions.items():
+        print(f"caption [{lang}]: {text}")
+    for d in result.dialogue:
+        print(f"  {_mmss(d['start_s'])}  {d['text']}")
+    if not result.dialogue:
+        print("  (no dialogue)")
+    return 0
+
+
+def cmd_train_lora(args, settings: Settings) -> int:
+    from modules.training import DEFAULT_TARGETS, LoraSpec, train_lora
+
+    spec = LoraSpec(rank=args.rank, alpha=args.alpha, dropout=args.dropout, lr=args.lr, epochs=args.epochs,
+                    batch_size=args.batch_size, grad_accum=args.grad_accum,
+                    target_modules=args.target_modules or DEFAULT_TARGETS)
+
+    def show(ev: dict) -> None:
+        if ev.get("stage") == "epoch":
+            print(f"epoch {ev['epoch']}: train loss {ev['train_loss']:.4f}, val loss {ev['val_loss']:.4f}", flush=True)
+
+    report = train_lora(args.train, args.val, args.out, settings, spec, resume=args.resume, progress=show)
+    print(f"adapter written to {report.out_dir}/ ({report.train_records} clips, {report.seconds:.0f} s)")
+    return 0
+
+
+def cmd_make_dataset(args, settings: Settings) -> int:
+    from modules.training import make_dataset
+
+    try:
+        split = tuple(float(x) for x in args.split.split(","))
+    except ValueError:
+        raise SceneFinderError(f"--split takes three fractions like 0.8,0.1,0.1 (got {args.split!r})")
+    counts = make_dataset(settings, args.out, split)
+    print(", ".join(f"{k} {v}" for k, v in counts.items()) + f" records in {args.out}/")
+    return 0
+
+
 def cmd_demo(args, settings: Settings) -> int:
     from modules.samples import make_demo_samples
 
@@ -254,6 +360,9 @@ COMMANDS = {
     "remove": cmd_remove,
     "reindex": cmd_reindex,
     "search": cmd_search,
+    "caption": cmd_caption,
+    "train-lora": cmd_train_lora,
+    "make-dataset": cmd_make_dataset,
     "models": cmd_models,
     "demo": cmd_demo,
 }

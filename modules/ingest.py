@@ -44,6 +44,10 @@ class IngestProgress:
 
     def video_done(self, path: Path, status: str, detail: str = "") -> None: ...
 
+    def captions_started(self, total: int) -> None: ...
+
+    def captions_advanced(self, done: int, total: int) -> None: ...
+
 
 @dataclass
 class Outcome:
@@ -159,6 +163,7 @@ def ingest(
     engines: Engines | None = None,
     progress: IngestProgress | None = None,
     captions: bool = False,
+    use_adapter: bool = True,
 ) -> IngestSummary:
     """Add new and changed videos under ``paths`` to the library at ``settings.db_dir``.
 
@@ -242,8 +247,26 @@ def ingest(
                 futures = {pool.submit(run, item): item for item in todo}
                 for fut in cf.as_completed(futures):
                     commit(futures[fut], fut)
+        if captions:
+            _caption_shots(lib, settings, engines, use_adapter, progress, summary)
     summary.seconds = time.perf_counter() - t_start
     return summary
+
+
+def _caption_shots(lib: Library, settings: Settings, engines: Engines | None, use_adapter: bool,
+                   progress: IngestProgress, summary: IngestSummary) -> None:
+    """Caption every shot of the library that has no caption yet (new and earlier videos alike)."""
+    from modules.captioning import caption_library, get_captioner
+
+    pending = lib.rows("SELECT count(*) AS n FROM shots WHERE caption IS NULL")[0]["n"]
+    if not pending:
+        return
+    engines = engines or load_engines(settings, with_asr=False)
+    lib.check_models(engines.stamps(), for_write=True)
+    captioner = get_captioner(settings, use_adapter)
+    progress.captions_started(pending)
+    n = caption_library(lib, captioner, engines.text, settings, progress=progress.captions_advanced)
+    summary.warnings.append(f"captioned {n} shot(s) with {captioner.identity}")
 
 
 def _decide(lib: Library, path: Path):

@@ -286,12 +286,13 @@ class Library:
         ``replace_id`` removes an earlier version of the same file in the same transaction.
         """
         assert self.writable
-        thumb_dir = self.db_dir / "thumbs" / result.fingerprint
-        thumb_dir.mkdir(parents=True, exist_ok=True)
+        if any(kf.jpeg for kf in result.keyframes):
+            (self.db_dir / "thumbs" / result.fingerprint).mkdir(parents=True, exist_ok=True)
         thumbs = []
         for i, kf in enumerate(result.keyframes):
             rel = f"thumbs/{result.fingerprint}/{i}.jpg"
-            (self.db_dir / rel).write_bytes(kf.jpeg)
+            if kf.jpeg:  # empty only in synthetic benchmark libraries
+                (self.db_dir / rel).write_bytes(kf.jpeg)
             thumbs.append(rel)
         info = result.info
         c = self._conn
@@ -349,6 +350,13 @@ class Library:
             c.execute("ROLLBACK")
             raise
         self._dirty.add("caption")
+
+    def record_captioner(self, identity: str) -> None:
+        """Note in the manifest which model wrote the shot captions."""
+        manifest = self.manifest
+        manifest["captioner"] = identity
+        self._set_meta("manifest", manifest)
+        self._export_manifest(manifest)
 
     def remove_video(self, video_id: int) -> None:
         row = self._conn.execute("SELECT fingerprint FROM videos WHERE id=?", (video_id,)).fetchone()

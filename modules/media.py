@@ -148,8 +148,9 @@ def _packets(container, stream, stats: DecodeStats):
         yield packet  # the flush packet (size 0) drains the decoder at the end
 
 
-def decode_audio(path: Path, progress: Callable[[float], None] | None = None) -> np.ndarray | None:
-    """Decode the first audio stream to 16 kHz mono float32 in [-1, 1]; None when there is none."""
+def decode_audio(path: Path, start_s: float | None = None, end_s: float | None = None) -> np.ndarray | None:
+    """Decode the first audio stream (or the span ``start_s``..``end_s``) to 16 kHz mono
+    float32 in [-1, 1]; None when there is no audio."""
     import av
 
     chunks: list[np.ndarray] = []
@@ -158,14 +159,22 @@ def decode_audio(path: Path, progress: Callable[[float], None] | None = None) ->
         if not container.streams.audio:
             return None
         stream = container.streams.audio[0]
+        if start_s:
+            container.seek(int(max(0.0, start_s - 1.0) * 1_000_000), any_frame=False)  # lands before start_s
         resampler = av.AudioResampler(format="s16", layout="mono", rate=AUDIO_RATE)
+        first_t = None
         for packet in container.demux(stream):
+            if end_s is not None and packet.pts is not None and packet.time_base is not None \
+                    and float(packet.pts * packet.time_base) > end_s + 0.5:
+                break
             try:
                 frames = packet.decode()
             except av.error.FFmpegError:
                 bad += 1
                 continue
             for frame in frames:
+                if first_t is None:
+                    first_t = float(frame.time or 0.0)
                 for out in resampler.resample(frame):
                     chunks.append(out.to_ndarray().reshape(-1))
         for out in resampler.resample(None):
@@ -174,4 +183,37 @@ def decode_audio(path: Path, progress: Callable[[float], None] | None = None) ->
         log.warning("%s: %d damaged audio packet(s) skipped", Path(path).name, bad)
     if not chunks:
         return None
-    return np.concatenate(chunks).astype(np.float32) / 32768.0
+    audio = np.concatenate(chunks).astype(np.float32) / 32768.0
+    if start_s is not None or end_s is not None:  # cut exactly to the span
+        offset = first_t or 0.0
+        a = max(0, int(round(((start_s or 0.0) - offset) * AUDIO_RATE)))
+        b = len(audio) if end_s is None else max(a, int(round((end_s - offset) * AUDIO_RATE)))
+        audio = audio[a:b]
+    return audio
+
+
+def sample_frames(path: Path, start_s: float, end_s: float, n: int, width: int = 448) -> list[np.ndarray]:
+    """``n`` RGB frames evenly spread over ``start_s``..``end_s`` (the centres of n equal parts)."""
+    import av
+
+    targets = [start_s + (i + 0.5) * (end_s - start_s) / n for i in range(n)]
+    out: list[np.ndarray] = []
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        container.seek(int(max(0.0, start_s - 0.5) * 1_000_000), any_frame=False)
+        ti = 0
+        for packet in _packets(container, stream, DecodeStats()):
+            try:
+                frames = packet.decode()
+            except av.error.FFmpegError:
+                continue
+            for frame in frames:
+                t = float(frame.time or 0.0)
+                while ti < len(targets) and t >= targets[ti]:
+                    h = max(2, int(round(width * frame.height / frame.width / 2)) * 2)
+                    out.append(frame.to_ndarray(width=width, height=h, format="rgb24"))
+                    ti += 1
+                if ti == len(targets) or t > end_s:
+                    return out
+    return out

@@ -79,7 +79,7 @@ class Settings:
     merge_gap_s: float = 2.0
 
     # --- captioning ---------------------------------------------------------
-    caption_model: str = ""  # "" = preset for the device
+    caption_model: str = ""  # "" = preset for the device (models/captioner.py CAPTION_PRESETS)
     lora_dir: Path = Path("lora_weights")
     caption_frames: int = 4
     max_caption_span_s: float = 120.0
