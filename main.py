@@ -1,7 +1,7 @@
 """Scene Finder entry point.
 
 ``python main.py COMMAND ...`` runs the command line; ``streamlit run main.py``
-opens the app (this file only routes: the pages live in ``pages/``).
+opens the app. Under Streamlit this file only routes to the pages in ``pages/``.
 """
 
 import sys
@@ -16,9 +16,14 @@ def _under_streamlit() -> bool:
 
 
 if _under_streamlit():
-    from pages.app import run_app
+    import streamlit as st
 
-    run_app()
+    st.set_page_config(page_title="Scene Finder", page_icon="🎬", layout="wide")
+    st.navigation([
+        st.Page("pages/search.py", title="Search", icon="🔎", default=True),
+        st.Page("pages/ingest.py", title="Ingest", icon="📥"),
+        st.Page("pages/video_to_text.py", title="Video to Text", icon="📝"),
+    ]).run()
 elif __name__ == "__main__":
     from modules.cli import main
 

@@ -34,7 +34,8 @@ class ImageTextEncoder(Protocol):
 
 
 class OpenClipEncoder:
-    def __init__(self, model, preprocess, tokenizer, name: str, pretrained: str, device: str, batch_size: int = 16):
+    def __init__(self, model, preprocess, tokenizer, name: str, pretrained: str, device: str, batch_size: int = 16,
+                 quantize_text: bool = True):
         import torch
 
         self._torch = torch
@@ -46,8 +47,9 @@ class OpenClipEncoder:
         self.identity = f"open_clip:{name}:{pretrained}"
         self.multilingual = any(m in name.lower() for m in _MULTILINGUAL_MARKERS)
         self._trim_mode, self._pad_id = self._choose_trim()
+        self.text_int8 = quantize_text and device == "cpu" and self._quantize_text_tower()
         with torch.inference_mode():
-            self.dim = int(self._model.encode_text(tokenizer(["x"]).to(device)).shape[-1])
+            self.dim = int(self._text_features(tokenizer(["x"]).to(device)).shape[-1])
 
     # Queries are a few tokens padded to the full context (77): running only up to the last
     # real token is ~5x less work and, for masked (HF) or causal argmax-pooled towers, the same
@@ -70,6 +72,34 @@ class OpenClipEncoder:
             except Exception:  # noqa: BLE001 - an architecture we do not know: no trimming
                 return "", 0
         return (mode, pad) if torch.allclose(full, trimmed, atol=1e-4, rtol=1e-3) else ("", 0)
+
+    # On a CPU the query's text tower runs int8 (dynamic quantisation of its Linear layers):
+    # 1.3-2x faster per query. Kept only when it agrees with fp32 on probe sentences.
+    def _quantize_text_tower(self) -> bool:
+        import copy
+        import warnings
+
+        torch = self._torch
+        name = {"clip": "transformer", "hf": "text"}.get(self._trim_mode)
+        if name is None:
+            return False
+        probes = ["a photo of two people talking in a car at night", "비 오는 밤에 뛰어가는 남자", "a red umbrella"]
+        tokens = self._tokenizer(probes).to(self._device)
+        original = getattr(self._model, name)
+        with torch.inference_mode(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch.ao's deprecation notice
+            ref = torch.nn.functional.normalize(self._text_features(tokens), dim=-1)
+            try:
+                quant = torch.ao.quantization.quantize_dynamic(copy.deepcopy(original), {torch.nn.Linear},
+                                                               dtype=torch.qint8)
+            except (AttributeError, RuntimeError):
+                return False
+            setattr(self._model, name, quant)
+            got = torch.nn.functional.normalize(self._text_features(tokens), dim=-1)
+        if float((ref * got).sum(-1).min()) >= 0.995:
+            return True
+        setattr(self._model, name, original)
+        return False
 
     def _text_features(self, tokens):
         if not self._trim_mode:
@@ -110,7 +140,8 @@ class OpenClipEncoder:
 
 
 def load_image_text_encoder(
-    name: str, pretrained: str, device: str, config_path: str = "", offline: bool = False, batch_size: int = 16
+    name: str, pretrained: str, device: str, config_path: str = "", offline: bool = False, batch_size: int = 16,
+    quantize_text: bool = True,
 ) -> OpenClipEncoder:
     """Load an open_clip model. ``config_path`` registers an extra architecture JSON first.
 
@@ -147,4 +178,4 @@ def load_image_text_encoder(
         ) from exc
     finally:
         logging.disable(logging.NOTSET)
-    return OpenClipEncoder(model, preprocess, tokenizer, name, pretrained or RANDOM, device, batch_size)
+    return OpenClipEncoder(model, preprocess, tokenizer, name, pretrained or RANDOM, device, batch_size, quantize_text)

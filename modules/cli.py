@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from modules.errors import SceneFinderError
+from modules.schema import mmss
 from modules.settings import Settings
 
 log = logging.getLogger("scene_finder")
@@ -229,7 +230,7 @@ def cmd_library(args, settings: Settings) -> int:
             return 0
         print(f"{'id':>4}  {'video':40} {'length':>8} {'shots':>6} {'lines':>6}  language")
         for r in rows:
-            print(f"{r['id']:>4}  {r['name'][:40]:40} {_mmss(r['duration_s']):>8} {r['n_shots']:>6} "
+            print(f"{r['id']:>4}  {r['name'][:40]:40} {mmss(r['duration_s']):>8} {r['n_shots']:>6} "
                   f"{r['n_segments']:>6}  {r['language'] or '-'}")
         m = lib.manifest.get("channels", {})
         print("models: " + ", ".join(f"{ch}={(c.get('model') or 'off')}" for ch, c in m.items()))
@@ -255,13 +256,6 @@ def cmd_reindex(args, settings: Settings) -> int:
     counts = reindex(settings)
     print("re-embedded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     return 0
-
-
-def _mmss(seconds: float) -> str:
-    seconds = max(0.0, float(seconds or 0))
-    m, s = divmod(int(round(seconds)), 60)
-    h, m = divmod(m, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
 def cmd_search(args, settings: Settings) -> int:
@@ -301,11 +295,11 @@ def cmd_caption(args, settings: Settings) -> int:
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
         return 0
-    print(f"{Path(result.video).name} {_mmss(result.start_s)}-{_mmss(result.end_s)}  ({result.model})")
+    print(f"{Path(result.video).name} {mmss(result.start_s)}-{mmss(result.end_s)}  ({result.model})")
     for lang, text in result.captions.items():
         print(f"caption [{lang}]: {text}")
     for d in result.dialogue:
-        print(f"  {_mmss(d['start_s'])}  {d['text']}")
+        print(f"  {mmss(d['start_s'])}  {d['text']}")
     if not result.dialogue:
         print("  (no dialogue)")
     return 0

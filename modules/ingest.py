@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from modules.engines import Engines, load_engines
-from modules.errors import SceneFinderError, VideoOpenFailure
+from modules.errors import SceneFinderError
 from modules.library import Library
 from modules.media import VIDEO_SUFFIXES, decode_audio, fingerprint, probe
 from modules.schema import Keyframe, VideoResult
@@ -175,7 +175,7 @@ def ingest(
     t_start = time.perf_counter()
     files, summary_outcomes = find_videos(list(paths))
     summary = IngestSummary(outcomes=list(summary_outcomes))
-    with Library.open(settings.db_dir, create=True, writable=True) as lib:
+    with Library.open(settings.db_dir, create=True, writable=True, exact_max=settings.exact_index_max) as lib:
         swept = lib.sweep_orphans()
         if swept:
             log.info("removed %d thumbnail folder(s) left by an interrupted run", swept)
@@ -292,5 +292,3 @@ def _decide(lib: Library, path: Path):
         return ("skip", f"same content as {Path(same['path']).name}, already in the library")
     return ("process", row["id"] if row is not None else None)
 
-
-__all__ = ["ingest", "process_video", "IngestProgress", "IngestSummary", "Outcome", "find_videos", "VideoOpenFailure"]

@@ -109,8 +109,9 @@ def _blob(v: np.ndarray | None) -> bytes | None:
 class Library:
     """Open with :meth:`open`. Reads are safe alongside one writer (WAL); writes take a lock."""
 
-    def __init__(self, db_dir: Path, conn: sqlite3.Connection, writable: bool):
+    def __init__(self, db_dir: Path, conn: sqlite3.Connection, writable: bool, exact_max: int):
         self.db_dir = Path(db_dir)
+        self.exact_max = exact_max  # indexes above this many vectors are approximate (IVF)
         self._conn = conn
         self.writable = writable
         self._indexes: dict[str, VectorIndex] = {}
@@ -119,7 +120,8 @@ class Library:
 
     # --- opening -------------------------------------------------------------
     @classmethod
-    def open(cls, db_dir: Path, *, create: bool = False, writable: bool = False) -> "Library":
+    def open(cls, db_dir: Path, *, create: bool = False, writable: bool = False,
+             exact_max: int | None = None) -> "Library":
         db_dir = Path(db_dir)
         path = db_dir / "catalog.sqlite"
         if not path.exists():
@@ -133,7 +135,11 @@ class Library:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
-        lib = cls(db_dir, conn, writable or create)
+        if exact_max is None:
+            from modules.settings import Settings
+
+            exact_max = Settings().exact_index_max
+        lib = cls(db_dir, conn, writable or create, exact_max)
         if lib.writable:
             lib._take_lock()
             conn.executescript(_SCHEMA)
@@ -424,7 +430,7 @@ class Library:
         self._indexes.pop(channel, None)
 
     # --- indexes -----------------------------------------------------------------
-    def index(self, channel: str, exact_max: int = 100_000) -> VectorIndex | None:
+    def index(self, channel: str) -> VectorIndex | None:
         """The channel's FAISS index, caught up with the catalogue; None when the channel has no vectors."""
         if channel in self._indexes:
             idx = self._indexes[channel]
@@ -433,7 +439,7 @@ class Library:
         stamp = self.channel_stamp(channel)
         if stamp is None or stamp.model is None:
             return None
-        idx = self._load_or_build(channel, stamp.dim, exact_max)
+        idx = self._load_or_build(channel, stamp.dim, self.exact_max)
         self._indexes[channel] = idx
         return idx
 

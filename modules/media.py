@@ -217,3 +217,40 @@ def sample_frames(path: Path, start_s: float, end_s: float, n: int, width: int =
                 if ti == len(targets) or t > end_s:
                     return out
     return out
+
+
+def export_clip(path: Path, start_s: float, end_s: float, out: Path) -> float:
+    """Copy ``start_s``..``end_s`` of a video into ``out`` (MP4) without re-encoding.
+
+    A stream copy has to begin on a keyframe, so the clip may start up to a GOP
+    early; returns that lead in seconds (where ``start_s`` falls inside the clip).
+    Used to play a moment without handing the player the whole file.
+    """
+    import av
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".part.mp4")
+    with av.open(str(path)) as src, av.open(str(tmp), "w", format="mp4") as dst:
+        streams = [src.streams.video[0]] + list(src.streams.audio[:1])
+        mapping = {s.index: dst.add_stream_from_template(s) for s in streams}
+        src.seek(int(max(0.0, start_s) * 1_000_000), any_frame=False)
+        origin: float | None = None  # clip time zero, from the first video packet
+        for packet in src.demux(streams):
+            if packet.dts is None or packet.pts is None:
+                continue
+            t = float(packet.pts * packet.time_base)
+            if packet.stream.type == "video":
+                if origin is None:
+                    origin = t
+                if t > end_s:
+                    break
+            if origin is None or t < origin:
+                continue
+            shift = int(round(origin / packet.time_base))
+            packet.pts -= shift
+            packet.dts -= shift
+            packet.stream = mapping[packet.stream.index]
+            dst.mux(packet)
+    tmp.replace(out)
+    return max(0.0, start_s - (origin or start_s))

@@ -12,7 +12,7 @@ import logging
 import numpy as np
 
 from modules.engines import load_engines
-from modules.library import ChannelStamp, Library
+from modules.library import Library
 from modules.settings import Settings
 from modules.shots import decode_jpeg
 
@@ -24,7 +24,7 @@ def reindex(settings: Settings) -> dict[str, int]:
     engines = load_engines(settings, with_asr=False)
     stamps = engines.stamps()
     counts = {}
-    with Library.open(settings.db_dir, writable=True) as lib:
+    with Library.open(settings.db_dir, writable=True, exact_max=settings.exact_index_max) as lib:
         rows = lib.rows("SELECT id, thumb FROM keyframes ORDER BY id")
         if engines.visual is not None:
             vecs = []
@@ -45,5 +45,3 @@ def reindex(settings: Settings) -> dict[str, int]:
         lib.save_indexes()
     return counts
 
-
-__all__ = ["reindex", "ChannelStamp"]

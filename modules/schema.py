@@ -82,3 +82,13 @@ class Hit:
     text: str
     thumbnail: str
     evidence: str  # which channels matched, in words
+
+
+def mmss(seconds: float, tenths: bool = False) -> str:
+    """A time for people: "04:07", "1:02:03", or with ``tenths`` "04:07.3"."""
+    seconds = max(0.0, float(seconds or 0.0))
+    whole = int(seconds)
+    m, sec = divmod(whole, 60)
+    h, m = divmod(m, 60)
+    frac = f".{int((seconds - whole) * 10)}" if tenths else ""
+    return f"{h}:{m:02d}:{sec:02d}{frac}" if h else f"{m:02d}:{sec:02d}{frac}"

@@ -34,7 +34,7 @@ from modules.engines import Engines, load_engines
 from modules.errors import BadQuery
 from modules.library import Library, normalize_for_match
 from modules.query import ParsedQuery, parse_query
-from modules.schema import Hit
+from modules.schema import Hit, mmss
 from modules.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ class Searcher:
 
     def __init__(self, settings: Settings, engines: Engines | None = None):
         self.settings = settings
-        self.lib = Library.open(settings.db_dir)
+        self.lib = Library.open(settings.db_dir, exact_max=settings.exact_index_max)
         lib_visual = self.lib.channel_stamp("visual")
         self.engines = engines or load_engines(
             settings, with_asr=False, with_visual=lib_visual is None or lib_visual.model is not None
@@ -130,7 +130,7 @@ class Searcher:
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="encode")
         for ch, state in self.channels.items():  # load indexes now, not on the first query
             if state == "on":
-                self.lib.index(ch, settings.exact_index_max)
+                self.lib.index(ch)
 
     def close(self) -> None:
         self.lib.close()
@@ -217,7 +217,9 @@ class Searcher:
         """Row ids each channel may return under the filters; None when there is no filter."""
         if not video and from_s is None and to_s is None:
             return None
-        vids = [r["id"] for r in self.lib.rows("SELECT id, name, path FROM videos") if _name_matches(video, r)]
+        rows = self.lib.rows("SELECT id, name, path FROM videos")
+        exact = [r["id"] for r in rows if video and video in (r["name"], r["path"])]
+        vids = exact or [r["id"] for r in rows if _name_matches(video, r)]
         if not vids:
             raise BadQuery(f"no video in the library matches {video!r}; see: python main.py library")
         marks = ",".join("?" * len(vids))
@@ -232,7 +234,7 @@ class Searcher:
 
     # --- channels ------------------------------------------------------------------------
     def _search(self, channel: str, vec: np.ndarray, allowed) -> tuple[np.ndarray, np.ndarray]:
-        idx = self.lib.index(channel, self.settings.exact_index_max)
+        idx = self.lib.index(channel)
         if idx is None:
             return np.zeros(0), np.zeros(0, np.int64)
         ids = None if allowed is None else allowed[channel]
@@ -472,9 +474,8 @@ def search_cli(args, settings: Settings) -> SearchResult:
         searcher.close()
 
 
-def _mmss(seconds: float) -> str:
-    m, s = divmod(max(0.0, seconds), 60)
-    return f"{int(m):02d}:{s:04.1f}"
+def _tenths(seconds: float) -> str:
+    return mmss(seconds, tenths=True)
 
 
 def format_table(result: SearchResult) -> str:
@@ -485,10 +486,10 @@ def format_table(result: SearchResult) -> str:
         lines.append("no confident match in the library.")
         if result.closest is not None:
             c = result.closest
-            lines.append(f"closest (not confident): {Path(c.video).name} at {_mmss(c.frame_s)}  {c.evidence}")
+            lines.append(f"closest (not confident): {Path(c.video).name} at {_tenths(c.frame_s)}  {c.evidence}")
         return "\n".join(lines)
     lines.append(f"{'#':>2}  {'video':30} {'at':>7} {'shot':>15}  score   evidence")
     for i, h in enumerate(result.hits, 1):
-        shot = f"{_mmss(h.shot_start_s)}-{_mmss(h.shot_end_s)}"
-        lines.append(f"{i:>2}  {Path(h.video).name[:30]:30} {_mmss(h.frame_s):>7} {shot:>15}  {h.score:.3f}  {h.evidence}")
+        shot = f"{_tenths(h.shot_start_s)}-{_tenths(h.shot_end_s)}"
+        lines.append(f"{i:>2}  {Path(h.video).name[:30]:30} {_tenths(h.frame_s):>7} {shot:>15}  {h.score:.3f}  {h.evidence}")
     return "\n".join(lines)

@@ -73,8 +73,9 @@ class Settings:
     weight_caption: float = 1.0
     # A quoted line found (nearly) verbatim votes again with this weight.
     weight_quote: float = 2.0
-    # Below this many vectors an index is exact (flat); above it IVF, tuned for recall.
-    exact_index_max: int = 100_000
+    # Up to this many vectors an index is exact (flat); above it IVF with nprobe tuned for
+    # recall@10 >= 0.97. bench/search_speed.py: flat costs ~30 ms a query at 100k, IVF ~9 ms at 1M.
+    exact_index_max: int = 50_000
     # Shots of one video closer than this are one moment.
     merge_gap_s: float = 2.0
 
@@ -85,6 +86,10 @@ class Settings:
     max_caption_span_s: float = 120.0
 
     workers: int = 1
+
+    # --- app ------------------------------------------------------------------
+    upload_dir: Path = Path("data/uploads")
+    max_upload_mb: int = 4096
 
     def with_overrides(self, **changes: Any) -> "Settings":
         """A copy with the given fields changed; ``None`` values are ignored."""

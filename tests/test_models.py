@@ -22,7 +22,7 @@ def test_open_clip_encoder_shapes_and_normalisation(tiny_clip):
 def test_trimmed_text_encoding_equals_the_full_context(tiny_clip):
     import torch
 
-    enc = load_image_text_encoder("sf-tiny-clip", "random", "cpu", str(tiny_clip))
+    enc = load_image_text_encoder("sf-tiny-clip", "random", "cpu", str(tiny_clip), quantize_text=False)
     assert enc._trim_mode == "clip"  # the speed-up applies to CLIP-style towers
     texts = ["a man", "two people arguing in a car on a rainy night in Seoul"]
     tokens = enc._tokenizer(texts)
@@ -31,8 +31,51 @@ def test_trimmed_text_encoding_equals_the_full_context(tiny_clip):
     assert np.allclose(enc.encode_texts(texts), full, atol=1e-5)
 
 
+def test_int8_text_tower_on_cpu_agrees_with_fp32(tiny_clip):
+    import torch
+
+    torch.manual_seed(0)  # the same random weights in both
+    fp32 = load_image_text_encoder("sf-tiny-clip", "random", "cpu", str(tiny_clip), quantize_text=False)
+    torch.manual_seed(0)
+    int8 = load_image_text_encoder("sf-tiny-clip", "random", "cpu", str(tiny_clip))
+    texts = ["a train leaves the station", "비 오는 밤", "Gryffindor!"]
+    if int8.text_int8:
+        cos = (fp32.encode_texts(texts) * int8.encode_texts(texts)).sum(1)
+        assert cos.min() >= 0.995
+    else:  # the self-check refused int8: then it must be the fp32 tower
+        assert np.allclose(fp32.encode_texts(texts), int8.encode_texts(texts), atol=1e-5)
+
+
 def test_missing_weights_say_what_to_do(tiny_clip):
     with pytest.raises(WeightsUnavailable, match="--visual-pretrained PATH"):
         load_image_text_encoder("ViT-B-32", "openai", "cpu", offline=True)
     with pytest.raises(ValueError, match="unknown open_clip model"):
         load_image_text_encoder("no-such-model", "random", "cpu")
+
+
+def test_openai_whisper_backend_loads_a_checkpoint_and_transcribes(tmp_path, clips):
+    """The design card's openai-whisper behind the same interface, on a tiny random checkpoint."""
+    import torch
+    from whisper.model import ModelDimensions, Whisper
+
+    from models.transcriber import Transcript, load_transcriber
+    from modules.media import decode_audio
+
+    dims = ModelDimensions(n_mels=80, n_audio_ctx=1500, n_audio_state=32, n_audio_head=2, n_audio_layer=1,
+                           n_vocab=51865, n_text_ctx=448, n_text_state=32, n_text_head=2, n_text_layer=1)
+    torch.manual_seed(0)
+    ckpt = tmp_path / "tiny-random.pt"
+    torch.save({"dims": dims.__dict__, "model_state_dict": Whisper(dims).state_dict()}, ckpt)
+    tr = load_transcriber("openai-whisper", str(ckpt), "cpu", tmp_path)
+    assert tr.name == "openai-whisper:tiny-random"
+    audio = decode_audio(clips["garden"], 0.0, 4.0)
+    out = tr.transcribe(audio, language="en")
+    assert isinstance(out, Transcript) and out.language == "en"
+    assert all(line.start_s <= line.end_s for line in out.lines)
+
+
+def test_unknown_asr_backend_is_named():
+    from models.transcriber import load_transcriber
+
+    with pytest.raises(ValueError, match="available"):
+        load_transcriber("vosk", "base", "cpu", None)

@@ -1,0 +1,103 @@
+"""What the pages share: settings, models and the searcher loaded once per server, the
+sidebar that says which models are active, and small formatting helpers."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import streamlit as st
+
+from modules.errors import SceneFinderError
+from modules.schema import mmss  # noqa: F401 - shared by the pages
+from modules.settings import Settings
+
+
+def route_through_main() -> None:
+    """Make a first visit straight to /ingest (say) run main.py's navigation too.
+
+    Until main.py has run once in a server, Streamlit treats a ``pages/`` folder as the
+    legacy page list and runs the page file alone (its own sidebar, every file listed).
+    Clearing that flag and rerunning hands the request to ``st.navigation``.
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # a Streamlit without this class has no legacy mode to leave
+        return
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+@st.cache_resource
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+@st.cache_resource(show_spinner="Loading the models (once per server)…")
+def engines():
+    from modules.engines import load_engines
+
+    return load_engines(settings())
+
+
+@st.cache_resource(show_spinner="Opening the library…")
+def searcher():
+    """None when there is no library yet. Cleared by the Ingest page after it changes the library."""
+    from modules.library import Library
+    from modules.search import Searcher
+
+    db = settings().db_dir
+    if not (db / "catalog.sqlite").exists():
+        return None
+    with Library.open(db) as lib:
+        if lib.count("videos") == 0:
+            return None
+    return Searcher(settings(), engines())
+
+
+def library_changed() -> None:
+    searcher.clear()
+    library_rows.clear()
+
+
+@st.cache_data(ttl=30)
+def library_rows() -> list[dict]:
+    from modules.library import Library
+
+    db = settings().db_dir
+    if not (db / "catalog.sqlite").exists():
+        return []
+    with Library.open(db) as lib:
+        return [dict(r) for r in lib.videos()]
+
+
+def sidebar_models() -> None:
+    with st.sidebar:
+        st.subheader("Models")
+        try:
+            info = engines().describe()
+        except SceneFinderError as exc:
+            st.error(str(exc))
+            return
+        for key, value in info.items():
+            st.caption(f"**{key}**: {value}")
+        s = searcher()
+        if s is not None:
+            st.subheader("Channels")
+            for ch, state in s.channels.items():
+                st.caption(f"**{ch}**: {state}")
+
+
+def clip_for(video: str, start_s: float, end_s: float) -> tuple[str, float]:
+    """A short stream-copied clip of the span (the player never gets the whole file); returns
+    (clip path, where start_s falls in it)."""
+    from modules.media import export_clip
+
+    key = hashlib.sha1(f"{video}|{start_s:.2f}|{end_s:.2f}".encode()).hexdigest()[:16]
+    out = settings().db_dir / ".clips" / f"{key}.mp4"
+    lead_file = out.with_suffix(".lead")
+    if not out.exists() or not lead_file.exists():
+        lead = export_clip(Path(video), start_s, end_s, out)
+        lead_file.write_text(str(lead))
+    return str(out), float(lead_file.read_text())

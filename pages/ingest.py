@@ -1,0 +1,128 @@
+"""Ingest: add videos by upload or from a folder on the server; the library, with remove
+and re-ingest."""
+
+import time
+from datetime import datetime
+from pathlib import Path
+
+import streamlit as st
+
+from modules.errors import SceneFinderError
+from modules.ingest import IngestProgress, ingest
+from modules.media import VIDEO_SUFFIXES
+from modules.uploads import UploadRejected, save_upload
+from pages.common import engines, library_changed, library_rows, mmss, route_through_main, settings, sidebar_models
+
+route_through_main()
+st.title("Add videos")
+sidebar_models()
+cfg = settings()
+
+
+class PageProgress(IngestProgress):
+    """Overall and per-file progress bars on the page."""
+
+    def __init__(self):
+        self.batch = st.progress(0.0, text="Waiting…")
+        self.video = st.progress(0.0, text=" ")
+        self.total, self.done, self.duration = 0, 0, 1.0
+
+    def batch_started(self, total: int) -> None:
+        self.total = total
+        self.batch.progress(0.0, text=f"0 of {total} new video(s)")
+
+    def video_started(self, path: Path, duration_s: float) -> None:
+        self.duration = max(duration_s, 0.1)
+        self.video.progress(0.0, text=f"{path.name}: decoding")
+
+    def video_advanced(self, path: Path, t_s: float) -> None:
+        self.video.progress(min(1.0, t_s / self.duration), text=f"{path.name}: {mmss(t_s)} of {mmss(self.duration)}")
+
+    def video_done(self, path: Path, status: str, detail: str = "") -> None:
+        self.done += 1
+        self.batch.progress(self.done / max(1, self.total), text=f"{self.done} of {self.total}: {path.name} {status}")
+        self.video.progress(1.0, text=f"{path.name}: {status}")
+
+
+def run_ingest(paths: list[Path], captions: bool = False) -> None:
+    progress = PageProgress()
+    try:
+        summary = ingest(paths, cfg, engines=engines(), progress=progress, captions=captions)
+    except SceneFinderError as exc:
+        st.error(str(exc))
+        return
+    finally:
+        library_changed()
+    st.session_state["ingest.summary"] = [
+        {"video": o.path.name, "result": o.status, "detail": o.detail} for o in summary.outcomes
+    ] + [{"video": "", "result": "note", "detail": w} for w in summary.warnings]
+    st.rerun()
+
+
+tab_upload, tab_folder = st.tabs(["Upload", "Folder on this server"])
+with tab_upload:
+    files = st.file_uploader(
+        f"Video files (up to {cfg.max_upload_mb} MB each)", type=sorted(s.lstrip(".") for s in VIDEO_SUFFIXES),
+        accept_multiple_files=True, key="ingest.uploads", max_upload_size=cfg.max_upload_mb,
+    )
+    if st.button("Ingest uploads", key="ingest.upload_go", disabled=not files):
+        saved, rejected = [], []
+        for f in files:
+            try:  # to disk in 8 MB chunks, under a safe name, then the upload buffer is let go
+                saved.append(save_upload(f, f.name, cfg.upload_dir, cfg.max_upload_mb << 20))
+            except UploadRejected as exc:
+                rejected.append(str(exc))
+        for r in rejected:
+            st.error(r)
+        if saved:
+            run_ingest(saved)
+with tab_folder:
+    folder = st.text_input("Folder (searched recursively for videos)", key="ingest.folder",
+                           placeholder="/home/me/clips")
+    captions = st.checkbox("Also caption every shot (slow on a CPU)", key="ingest.captions")
+    if st.button("Ingest folder", key="ingest.folder_go", disabled=not folder):
+        p = Path(folder).expanduser()
+        if not p.is_dir():
+            st.error(f"{p} is not a folder on this server")
+        else:
+            run_ingest([p], captions=captions)
+
+summary = st.session_state.get("ingest.summary")
+if summary:
+    counts = {k: sum(1 for r in summary if r["result"] == k) for k in ("ingested", "skipped", "failed")}
+    st.success(f"{counts['ingested']} ingested, {counts['skipped']} skipped, {counts['failed']} failed")
+    st.dataframe(summary, hide_index=True, key="ingest.summary_table")
+
+st.header("Library")
+rows = library_rows()
+if not rows:
+    st.info("No videos yet.")
+else:
+    st.dataframe(
+        [{"video": r["name"], "length": mmss(r["duration_s"] or 0), "shots": r["n_shots"], "lines": r["n_segments"],
+          "captions": r["n_captions"], "added": datetime.fromtimestamp(r["added_at"]).strftime("%Y-%m-%d %H:%M")}
+         for r in rows],
+        hide_index=True, key="ingest.library_table",
+    )
+    names = {f"{r['name']} (#{r['id']})": r for r in rows}
+    choice = st.selectbox("Video", list(names), key="ingest.pick")
+    c1, c2 = st.columns(2)
+    if c1.button("Remove from library", key="ingest.remove"):
+        from modules.library import Library
+
+        with Library.open(cfg.db_dir, writable=True) as lib:
+            lib.remove_video(names[choice]["id"])
+        library_changed()
+        st.toast(f"Removed {names[choice]['name']}")
+        time.sleep(0.2)
+        st.rerun()
+    if c2.button("Re-ingest", key="ingest.reingest"):
+        path = Path(names[choice]["path"])
+        if not path.exists():
+            st.error(f"{path} is no longer there; remove it instead")
+        else:
+            from modules.library import Library
+
+            with Library.open(cfg.db_dir, writable=True) as lib:
+                lib.remove_video(names[choice]["id"])
+            run_ingest([path])

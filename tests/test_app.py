@@ -1,0 +1,133 @@
+"""The Streamlit pages under AppTest, with the test's library and models."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from modules.ingest import ingest
+from modules.uploads import UploadRejected, safe_filename, save_upload
+from tests.conftest import cli_env
+from tests.tiny_vlm import build_tiny_vlm
+
+TIMEOUT = 180
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture()
+def app_env(settings, monkeypatch, tmp_path):
+    """Point the app's Settings.from_env() at this test's library and models."""
+    for k, v in cli_env(settings).items():
+        if k.startswith("SCENE_FINDER_"):
+            monkeypatch.setenv(k, v)
+    monkeypatch.setenv("SCENE_FINDER_UPLOAD_DIR", str(tmp_path / "uploads"))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield settings
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture()
+def filled(app_env, clips, engines):
+    ingest([clips["station"], clips["garden"]], app_env, engines=engines)
+    return app_env
+
+
+def _page(name: str) -> AppTest:
+    return AppTest.from_file(ROOT / "pages" / f"{name}.py", default_timeout=TIMEOUT)
+
+
+def test_search_page_on_an_empty_library_says_how_to_add_videos(app_env):
+    at = _page("search").run()
+    assert not at.exception
+    assert any("Ingest" in i.value for i in at.info)
+
+
+def test_search_page_renders_hits_with_timestamps(filled):
+    at = _page("search").run()
+    assert not at.exception
+    assert at.text_input(key="search.query") and at.selectbox(key="search.video")
+    at.text_input(key="search.query").input('"the last train"').run()
+    assert not at.exception
+    shown = " ".join(m.value for m in at.markdown)
+    assert "station.mp4" in shown and "`00:04`" in shown
+    assert any("last train" in m.value.lower() for m in at.markdown)
+    at.button(key="search.play.0").click().run()
+    assert not at.exception and any("from 00:04" in s.value for s in at.subheader)
+
+
+def test_search_page_errors_are_messages_not_tracebacks(filled, monkeypatch):
+    at = _page("search").run()
+    at.text_input(key="search.query").input("🙂🙂").run()
+    assert not at.exception
+    assert any("no words" in e.value for e in at.error)
+
+
+def test_search_page_says_no_confident_match(filled, monkeypatch):
+    monkeypatch.setenv("SCENE_FINDER_WEIGHT_VISUAL", "0")  # the random test visual model has no calibration
+    st.cache_resource.clear()
+    at = _page("search").run()
+    at.text_input(key="search.query").input("a spaceship landing on mars").run()
+    assert not at.exception
+    assert any("No confident match" in w.value for w in at.warning)
+
+
+def test_ingest_page_ingests_a_folder_and_lists_the_library(app_env, clips, engines, tmp_path):
+    import shutil
+
+    folder = tmp_path / "to_add"
+    folder.mkdir()
+    shutil.copy(clips["kitchen"], folder / "kitchen.mp4")
+    at = _page("ingest").run()
+    assert not at.exception and any("No videos" in i.value for i in at.info)
+    at.text_input(key="ingest.folder").input(str(folder)).run()
+    at.button(key="ingest.folder_go").click().run()
+    assert not at.exception, at.exception
+    assert any("1 ingested" in s.value for s in at.success)
+    library_table = at.dataframe[-1]  # after the summary table
+    assert library_table.value["video"].tolist() == ["kitchen.mp4"]
+    at.button(key="ingest.remove").click().run()
+    assert not at.exception and any("No videos" in i.value for i in at.info)
+
+
+def test_ingest_page_refuses_a_missing_folder(app_env, tmp_path):
+    at = _page("ingest").run()
+    at.text_input(key="ingest.folder").input(str(tmp_path / "nowhere")).run()
+    at.button(key="ingest.folder_go").click().run()
+    assert not at.exception and any("not a folder" in e.value for e in at.error)
+
+
+def test_video_to_text_page_captions_a_library_span(filled, monkeypatch, tmp_path):
+    vlm = build_tiny_vlm(tmp_path / "tiny-llava")
+    monkeypatch.setenv("SCENE_FINDER_CAPTION_MODEL", str(vlm))
+    monkeypatch.setenv("SCENE_FINDER_LORA_DIR", str(tmp_path / "no-adapter"))
+    monkeypatch.setenv("SCENE_FINDER_CAPTION_FRAMES", "2")
+    st.cache_resource.clear()
+    at = _page("video_to_text").run()
+    assert not at.exception
+    at.selectbox(key="v2t.pick").select("station.mp4").run()
+    at.slider(key="v2t.span").set_value((4.0, 8.0)).run()
+    at.button(key="v2t.go").click().run()
+    assert not at.exception, at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "**ko**" in text and "**en**" in text
+    assert "last train" in " ".join(at.dataframe[0].value["line"].tolist()).lower()
+
+
+def test_uploads_get_safe_names_and_a_size_limit(tmp_path):
+    assert safe_filename("../../etc/passwd.mp4") == "passwd.mp4"
+    assert safe_filename("C:\\clips\\영화 장면 01.MP4") == "영화 장면 01.mp4"
+    assert safe_filename("a\x00b<>.mkv") == "ab__.mkv"
+    p = save_upload(io.BytesIO(b"x" * 1000), "../clip.mp4", tmp_path, max_bytes=10_000)
+    assert p == tmp_path / "clip.mp4" and p.read_bytes() == b"x" * 1000
+    assert save_upload(io.BytesIO(b"y"), "clip.mp4", tmp_path, 10).name == "clip-1.mp4"
+    with pytest.raises(UploadRejected, match="limit"):
+        save_upload(io.BytesIO(b"z" * 100), "big.mp4", tmp_path, max_bytes=10)
+    assert not list(tmp_path.glob("big*"))  # nothing half-written left behind
+    with pytest.raises(UploadRejected, match="not a video"):
+        save_upload(io.BytesIO(b"z"), "notes.txt", tmp_path, max_bytes=10)
