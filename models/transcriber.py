@@ -78,6 +78,9 @@ class FasterWhisperTranscriber:
 
 
 class OpenAIWhisperTranscriber:
+    # whisper's own fallback: greedy first, sampling hotter when a line looks degenerate
+    temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+
     def __init__(self, model, name: str, fp16: bool):
         self._model = model
         self.name = name
@@ -89,6 +92,7 @@ class OpenAIWhisperTranscriber:
             language=language or None,
             word_timestamps=True,
             fp16=self._fp16,
+            temperature=self.temperatures,
             condition_on_previous_text=False,
         )
         lines = []
