@@ -96,6 +96,8 @@ def main() -> None:
             build_s = build(settings.db_dir, n, engines)
         else:
             build_s = None
+            with Library.open(settings.db_dir, writable=True, exact_max=settings.exact_index_max) as lib:
+                lib.refresh_indexes()  # the index kind follows the current exact-search limit
         gc.collect()
         rss0 = proc.memory_info().rss
         t = time.perf_counter()

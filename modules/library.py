@@ -462,13 +462,15 @@ class Library:
         if idx is None:
             ids, vecs = self._vectors(channel, dim, after_id=0)
             idx = VectorIndex.build(ids, vecs, exact_max) if len(ids) else VectorIndex.empty(dim)
+            self._dirty.add(channel)
         elif idx.info.generation != gen:
             ids, vecs = self._vectors(channel, dim, after_id=idx.info.max_id)
             idx.add(ids, vecs)
-            if idx.needs_rebuild(exact_max):
-                ids, vecs = self._vectors(channel, dim, after_id=0)
-                idx = VectorIndex.build(ids, vecs, exact_max)
-        if idx.info.generation != gen:
+            self._dirty.add(channel)
+        # The writer picks the index kind (and records it); a reader uses what it finds.
+        if self.writable and idx.needs_rebuild(exact_max):
+            ids, vecs = self._vectors(channel, dim, after_id=0)
+            idx = VectorIndex.build(ids, vecs, exact_max)
             self._dirty.add(channel)
         idx.info.generation = gen
         idx.info.rebuild_gen = rebuild_gen
@@ -486,8 +488,14 @@ class Library:
             return np.zeros(0, np.int64), np.zeros((0, dim), np.float32)
         return np.asarray(ids, np.int64), np.concatenate(chunks)
 
+    def refresh_indexes(self) -> None:
+        """Load every index (rebuilding any whose kind no longer fits its size) and save them."""
+        self._dirty.update(CHANNELS)
+        self.save_indexes()
+
     def save_indexes(self) -> None:
-        """Bring every channel's index up to date and write the ones that changed."""
+        """Bring every channel's index up to date (and to the right kind for its size) and
+        write the ones that changed."""
         if not self.writable:
             return
         for channel in CHANNELS:

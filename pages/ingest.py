@@ -78,7 +78,7 @@ with tab_upload:
             run_ingest(saved)
 with tab_folder:
     folder = st.text_input("Folder (searched recursively for videos)", key="ingest.folder",
-                           placeholder="/home/me/clips")
+                           placeholder="~/clips")
     captions = st.checkbox("Also caption every shot (slow on a CPU)", key="ingest.captions")
     if st.button("Ingest folder", key="ingest.folder_go", disabled=not folder):
         p = Path(folder).expanduser()
