@@ -71,7 +71,7 @@ def recall_vs_exact(lib: Library, channel: str, dim: int, rng) -> float | None:
     idx = lib.index(channel)
     if idx.info.kind == "flat":
         return None
-    ids, vecs = lib._vectors(channel, dim, 0)
+    ids, vecs = lib.vectors(channel, dim, 0)
     exact = VectorIndex.build(ids, vecs, exact_max=10**12)
     q = vecs[rng.choice(len(vecs), 200, replace=False)] + 0.3 / np.sqrt(dim) * rng.normal(size=(200, dim)).astype(np.float32)
     _, got = idx.search(q, 10)

@@ -98,7 +98,7 @@ class VLMCaptioner:
         return out
 
 
-def load_vlm(name: str, device: str, offline: bool = False, for_training: bool = False):
+def load_vlm(name: str, device: str, offline: bool = False):
     """(model, processor) from a folder, the local cache, or a download. Raises WeightsUnavailable."""
     import torch
     from transformers import AutoModelForImageTextToText, AutoProcessor

@@ -181,6 +181,10 @@ class _TqdmProgress:
         if done >= total:
             self._caps.close()
 
+    def close(self) -> None:
+        if self._batch is not None:
+            self._batch.close()
+
     def video_done(self, path: Path, status: str, detail: str = "") -> None:
         if self._video is not None:
             self._video.close()
@@ -198,8 +202,7 @@ def cmd_ingest(args, settings: Settings) -> int:
     progress = _TqdmProgress(show=True)
     summary = ingest(args.paths, settings, progress=progress, captions=captions,
                      use_adapter=not getattr(args, "no_adapter", False))
-    if progress._batch is not None:
-        progress._batch.close()
+    progress.close()
     ok, skipped, failed = summary.by_status("ingested"), summary.by_status("skipped"), summary.by_status("failed")
     for w in summary.warnings:
         print(f"warning: {w}")
@@ -209,8 +212,8 @@ def cmd_ingest(args, settings: Settings) -> int:
         print(f"skipped   {o.path.name}: {o.detail}")
     for o in failed:
         print(f"failed    {o.path.name}: {o.detail}")
-    rate = f" ({summary.video_seconds / summary.seconds:.1f}x real time)" if summary.video_seconds else ""
-    print(f"{len(ok)} ingested, {len(skipped)} skipped, {len(failed)} failed in {summary.seconds:.1f} s{rate}")
+    video = f" ({summary.video_seconds:.0f} s of video)" if summary.video_seconds else ""
+    print(f"{len(ok)} ingested, {len(skipped)} skipped, {len(failed)} failed in {summary.seconds:.1f} s{video}")
     return 1 if summary.nothing_done and failed else 0
 
 

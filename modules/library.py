@@ -460,23 +460,24 @@ class Library:
         if idx is not None and (idx.info.rebuild_gen != rebuild_gen or idx.info.dim != dim):
             idx = None
         if idx is None:
-            ids, vecs = self._vectors(channel, dim, after_id=0)
+            ids, vecs = self.vectors(channel, dim, after_id=0)
             idx = VectorIndex.build(ids, vecs, exact_max) if len(ids) else VectorIndex.empty(dim)
             self._dirty.add(channel)
         elif idx.info.generation != gen:
-            ids, vecs = self._vectors(channel, dim, after_id=idx.info.max_id)
+            ids, vecs = self.vectors(channel, dim, after_id=idx.info.max_id)
             idx.add(ids, vecs)
             self._dirty.add(channel)
         # The writer picks the index kind (and records it); a reader uses what it finds.
         if self.writable and idx.needs_rebuild(exact_max):
-            ids, vecs = self._vectors(channel, dim, after_id=0)
+            ids, vecs = self.vectors(channel, dim, after_id=0)
             idx = VectorIndex.build(ids, vecs, exact_max)
             self._dirty.add(channel)
         idx.info.generation = gen
         idx.info.rebuild_gen = rebuild_gen
         return idx
 
-    def _vectors(self, channel: str, dim: int, after_id: int) -> tuple[np.ndarray, np.ndarray]:
+    def vectors(self, channel: str, dim: int, after_id: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """(ids (n,) int64, vectors (n, dim) float32) of ``channel`` with id > ``after_id``, from the catalogue."""
         table, col = CHANNEL_ROWS[channel]
         ids, chunks = [], []
         cur = self._conn.execute(f"SELECT id, {col} FROM {table} WHERE id>? AND {col} IS NOT NULL ORDER BY id",

@@ -148,4 +148,4 @@ def encode_jpeg(rgb: np.ndarray, quality: int = 82) -> bytes:
 def decode_jpeg(data: bytes) -> np.ndarray:
     from PIL import Image
 
-    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    return np.array(Image.open(io.BytesIO(data)).convert("RGB"))  # a writable copy: torch wants one

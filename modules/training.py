@@ -118,7 +118,7 @@ def train_lora(train_path: Path, val_path: Path | None, out_dir: Path, settings:
 
     random.seed(spec.seed)
     torch.manual_seed(spec.seed)
-    model, processor = load_vlm(base, device, settings.offline, for_training=True)
+    model, processor = load_vlm(base, device, settings.offline)
     start_epoch, opt_state = 0, None
     latest = _latest_checkpoint(ckpt_root) if resume else None
     if latest is not None:
