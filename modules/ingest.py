@@ -204,11 +204,12 @@ def ingest(
             progress.video_started(path, info.duration_s)
             return process_video(path, engines, settings, progress, info=info)
 
-        def commit(item, fut):
+        def commit(item, outcome) -> None:
+            """``outcome()`` returns the unit's VideoResult or raises what went wrong with it."""
             nonlocal last_save
             path, replace_id = item
             try:
-                result = fut.result() if isinstance(fut, cf.Future) else fut
+                result = outcome()
                 # another file of this batch may have had the same content
                 if lib.find_fingerprint(result.fingerprint) is not None:
                     summary.outcomes.append(Outcome(path, "skipped", "same content as a video already in the library"))
@@ -235,18 +236,12 @@ def ingest(
 
         if settings.workers <= 1:
             for item in todo:
-                try:
-                    res = run(item)
-                except Exception as exc:  # noqa: BLE001 - reported by commit()
-                    fut: cf.Future = cf.Future()
-                    fut.set_exception(exc)
-                    res = fut
-                commit(item, res)
-        else:
+                commit(item, lambda item=item: run(item))
+        else:  # units in parallel; this thread stays the only writer
             with cf.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="ingest") as pool:
                 futures = {pool.submit(run, item): item for item in todo}
                 for fut in cf.as_completed(futures):
-                    commit(futures[fut], fut)
+                    commit(futures[fut], fut.result)
         if captions:
             _caption_shots(lib, settings, engines, use_adapter, progress, summary)
     summary.seconds = time.perf_counter() - t_start

@@ -141,3 +141,12 @@ def test_reindex_rebuilds_the_library_for_the_new_model(clips, settings, engines
         assert lib.index("dialogue").ntotal == lib.count("segments") == 2
     summary = ingest([clips["kitchen"]], other)  # the rebuilt library takes new videos from the new model
     assert [o.status for o in summary.outcomes] == ["ingested"]
+
+
+def test_parallel_workers_ingest_with_one_writer(clips, settings, engines):
+    summary = ingest([clips["station"], clips["garden"], clips["kitchen"]], settings.with_overrides(workers=2),
+                     engines=engines)
+    assert sorted(o.status for o in summary.outcomes) == ["ingested"] * 3
+    with Library.open(settings.db_dir) as lib:
+        assert lib.count("videos") == 3
+        assert lib.index("dialogue").ntotal == lib.count("segments") == 5
