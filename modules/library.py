@@ -23,6 +23,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import threading
 import time
 import unicodedata
 from dataclasses import dataclass
@@ -115,6 +116,7 @@ class Library:
         self._conn = conn
         self.writable = writable
         self._indexes: dict[str, VectorIndex] = {}
+        self._index_lock = threading.RLock()
         self._lock_file = None
         self._dirty: set[str] = set()
 
@@ -431,7 +433,14 @@ class Library:
 
     # --- indexes -----------------------------------------------------------------
     def index(self, channel: str) -> VectorIndex | None:
-        """The channel's FAISS index, caught up with the catalogue; None when the channel has no vectors."""
+        """The channel's FAISS index, caught up with the catalogue; None when the channel has no vectors.
+
+        Thread-safe: the app shares one library between its sessions.
+        """
+        with self._index_lock:
+            return self._index(channel)
+
+    def _index(self, channel: str) -> VectorIndex | None:
         if channel in self._indexes:
             idx = self._indexes[channel]
             if idx.info.generation == self.generation:
