@@ -190,3 +190,28 @@ def test_empty_library_and_other_models_are_refused(library, engines, tmp_path):
     other = library.with_overrides(visual_model="sf-tiny-clip-c", visual_config=str(other_cfg))
     with pytest.raises(LibraryMismatch, match="reindex"):
         Searcher(other)
+
+
+def test_translation_for_an_english_only_visual_model_falls_back_with_a_warning(library, engines):
+    from models.translator import TranslationUnavailable
+
+    s = Searcher(library, engines)  # the tiny test model is English-only: Korean queries would be translated
+    assert s.translator is not None
+    res = s.search("비 오는 밤")  # the test settings are offline
+    assert any("not translated" in w for w in res.warnings)
+
+    class Down:
+        def to_english(self, text):
+            raise TranslationUnavailable("translation timed out after 4 s")
+
+    s.settings = library.with_overrides(offline=False)
+    s.translator = Down()
+    res = s.search("비 오는 밤에 뛰어가는 남자")
+    assert any("timed out" in w and "used as written" in w for w in res.warnings)
+    assert isinstance(res.hits, list)
+    s.close()
+
+
+def test_mixed_korean_english_query_with_a_korean_quote(searcher):
+    res = searcher.search('Hogwarts 연회장, 모자가 "그리핀도르!" 라고 외친다')
+    assert _where(res.hits[0], searcher) == ("hogwarts.mp4", 1)
