@@ -13,7 +13,7 @@ import logging
 import sys
 from pathlib import Path
 
-from modules.errors import SceneFinderError
+from modules.errors import USER_ERRORS, SceneFinderError
 from modules.schema import mmss
 from modules.settings import Settings
 
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = settings_from_args(args)
         return COMMANDS[args.command](args, settings)
-    except SceneFinderError as exc:
+    except USER_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except ValueError as exc:  # bad settings / flags

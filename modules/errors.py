@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from models.weights import WeightsUnavailable
+
 
 class SceneFinderError(Exception):
     """Base class: the CLI prints the message and exits non-zero; pages show st.error."""
@@ -29,3 +31,7 @@ class BadSpan(SceneFinderError):
 
 class AdapterError(SceneFinderError):
     """A LoRA adapter that is missing, corrupt or made for another base model."""
+
+
+# What a user can act on: shown as a message (CLI "error: …", st.error in the app), never a traceback.
+USER_ERRORS = (SceneFinderError, WeightsUnavailable)

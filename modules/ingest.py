@@ -173,6 +173,10 @@ def ingest(
     """
     progress = progress or IngestProgress()
     t_start = time.perf_counter()
+    if captions:  # a captioning model that cannot be had is said before any work is done
+        from modules.captioning import get_captioner
+
+        get_captioner(settings, use_adapter)
     files, summary_outcomes = find_videos(list(paths))
     summary = IngestSummary(outcomes=list(summary_outcomes))
     with Library.open(settings.db_dir, create=True, writable=True, exact_max=settings.exact_index_max) as lib:

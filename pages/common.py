@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from modules.errors import SceneFinderError
+from modules.errors import USER_ERRORS
 from modules.schema import mmss  # noqa: F401 - shared by the pages
 from modules.settings import Settings
 
@@ -77,12 +77,15 @@ def sidebar_models() -> None:
         st.subheader("Models")
         try:
             info = engines().describe()
-        except SceneFinderError as exc:
+        except USER_ERRORS as exc:
             st.error(str(exc))
             return
         for key, value in info.items():
             st.caption(f"**{key}**: {value}")
-        s = searcher()
+        try:
+            s = searcher()
+        except USER_ERRORS:
+            s = None  # the page says why
         if s is not None:
             st.subheader("Channels")
             for ch, state in s.channels.items():

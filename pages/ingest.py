@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from modules.errors import SceneFinderError
+from modules.errors import USER_ERRORS
 from modules.ingest import IngestProgress, ingest
 from modules.media import VIDEO_SUFFIXES
 from modules.uploads import UploadRejected, save_upload
@@ -48,7 +48,7 @@ def run_ingest(paths: list[Path], captions: bool = False) -> None:
     progress = PageProgress()
     try:
         summary = ingest(paths, cfg, engines=engines(), progress=progress, captions=captions)
-    except SceneFinderError as exc:
+    except USER_ERRORS as exc:
         st.error(str(exc))
         return
     finally:

@@ -5,14 +5,18 @@ from pathlib import Path
 
 import streamlit as st
 
-from modules.errors import SceneFinderError
+from modules.errors import USER_ERRORS
 from pages.common import clip_for, library_rows, mmss, route_through_main, searcher, sidebar_models
 
 route_through_main()
 st.title("Find a scene")
 sidebar_models()
 
-s = searcher()
+try:
+    s = searcher()
+except USER_ERRORS as exc:
+    st.error(str(exc))
+    st.stop()
 if s is None:
     st.info("The library is empty. Add videos on the **Ingest** page, or run `python main.py ingest PATH`.")
     st.stop()
@@ -27,7 +31,7 @@ st.caption('Put remembered dialogue in quotes: "…" or 「…」. The rest desc
 if query:
     try:
         result = s.search(query, video=None if video == "All videos" else video)
-    except SceneFinderError as exc:
+    except USER_ERRORS as exc:
         st.error(str(exc))
         st.stop()
     for w in result.warnings:

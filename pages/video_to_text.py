@@ -6,7 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 from modules.captioning import caption_span
-from modules.errors import SceneFinderError
+from modules.errors import USER_ERRORS
 from modules.media import probe
 from modules.uploads import UploadRejected, save_upload
 from pages.common import clip_for, engines, library_rows, mmss, route_through_main, settings, sidebar_models
@@ -41,7 +41,7 @@ else:
 if video is not None:
     try:
         info = probe(video)
-    except SceneFinderError as exc:
+    except USER_ERRORS as exc:
         st.error(str(exc))
         st.stop()
     dur = max(0.5, round(info.duration_s, 1))
@@ -60,7 +60,7 @@ if video is not None:
                                       progress=lambda msg: status.update(label=msg.capitalize() + "…"))
                 st.session_state["v2t.result"] = result
                 status.update(label="Done", state="complete")
-            except SceneFinderError as exc:
+            except USER_ERRORS as exc:
                 status.update(label="Failed", state="error")
                 st.error(str(exc))
 

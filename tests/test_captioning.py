@@ -147,3 +147,13 @@ def test_cli_caption_json_and_errors(clips, cap_settings, tmp_path):
     bad = subprocess.run([sys.executable, "main.py", "train-lora", "--train", str(tmp_path / "missing.jsonl")],
                          cwd=ROOT, env=env, capture_output=True, text=True)
     assert bad.returncode == 2 and "no such file" in bad.stderr
+
+
+def test_missing_vlm_weights_are_a_clear_error_before_any_work(clips, settings):
+    env = {**cli_env(settings), "SCENE_FINDER_CAPTION_MODEL": "HuggingFaceTB/SmolVLM-256M-Instruct"}
+    for args in (["caption", str(clips["garden"]), "--start", "0", "--end", "2"],
+                 ["ingest", str(clips["garden"]), "--captions"]):
+        out = subprocess.run([sys.executable, "main.py", *args], cwd=ROOT, env=env, capture_output=True, text=True)
+        assert out.returncode == 2, out.stderr
+        assert "error:" in out.stderr and "--caption-model PATH" in out.stderr and "Traceback" not in out.stderr
+    assert not (settings.db_dir / "catalog.sqlite").exists()  # nothing was ingested
