@@ -163,8 +163,9 @@ class _TqdmProgress:
         self._batch = self._tqdm(total=total, unit="video", desc="library", position=0, disable=not self._show)
 
     def video_started(self, path: Path, duration_s: float) -> None:
+        # the per-video bar only on a terminal: in a log each redraw would be a line
         self._video = self._tqdm(total=round(duration_s, 1) or None, unit="s", desc=path.name[:30], position=1,
-                                 leave=False, disable=not self._show,
+                                 leave=False, disable=not (self._show and sys.stderr.isatty()),
                                  bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s [{elapsed}]")
 
     def video_advanced(self, path: Path, t_s: float) -> None:
