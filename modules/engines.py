@@ -23,10 +23,6 @@ from modules.settings import Settings
 log = logging.getLogger(__name__)
 
 
-class _Skip(Exception):
-    pass
-
-
 @dataclass
 class Engines:
     device: str
@@ -74,17 +70,15 @@ def _load(settings: Settings, with_asr: bool, with_visual: bool) -> Engines:
     text = load_text_embedder(settings.text_model, device, settings.offline, threads)
     name, pretrained = settings.visual_choice
     visual, note = None, "not loaded: the library has no visual vectors"
-    try:
-        if not with_visual:
-            raise _Skip
-        visual = load_image_text_encoder(
-            name, pretrained, device, settings.visual_config, settings.offline, settings.embed_batch
-        )
-    except _Skip:
-        pass
-    except WeightsUnavailable as exc:
-        note = f"no weights for {name}:{pretrained} on this machine"
-        log.info("visual channel off: %s", exc)
+    if with_visual:
+        try:
+            visual = load_image_text_encoder(
+                name, pretrained, device, settings.visual_config, settings.offline, settings.embed_batch
+            )
+            note = ""
+        except WeightsUnavailable as exc:
+            note = f"no weights for {name}:{pretrained} on this machine"
+            log.info("visual channel off: %s", exc)
     transcriber = None
     if with_asr:
         transcriber = load_transcriber(

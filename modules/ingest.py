@@ -94,12 +94,12 @@ def find_videos(paths: Sequence[Path]) -> tuple[list[Path], list[Outcome]]:
 
 
 def process_video(path: Path, engines: Engines, settings: Settings, progress: IngestProgress | None = None,
-                  info=None) -> VideoResult:
+                  info=None, fp: str | None = None) -> VideoResult:
     """One video to rows and vectors. Raises VideoOpenFailure for a file that cannot be used at all."""
     progress = progress or IngestProgress()
     t0 = time.perf_counter()
     info = info or probe(path)
-    fp = fingerprint(path)
+    fp = fp or fingerprint(path)
     timings: dict[str, float] = {}
     warnings: list[str] = []
 
@@ -191,7 +191,7 @@ def ingest(
             elif decision[0] == "fail":
                 summary.outcomes.append(Outcome(path, "failed", decision[1]))
             else:
-                todo.append((path, decision[1]))
+                todo.append((path, decision[1], decision[2]))
         if todo:  # models load only when there is work: a re-run with nothing new is instant
             engines = engines or load_engines(settings)
             lib.check_models(engines.stamps(), for_write=True)
@@ -203,15 +203,15 @@ def ingest(
         last_save = time.perf_counter()
 
         def run(item):
-            path, _ = item
+            path, _, fp = item
             info = probe(path)
             progress.video_started(path, info.duration_s)
-            return process_video(path, engines, settings, progress, info=info)
+            return process_video(path, engines, settings, progress, info=info, fp=fp)
 
         def commit(item, outcome) -> None:
             """``outcome()`` returns the unit's VideoResult or raises what went wrong with it."""
             nonlocal last_save
-            path, replace_id = item
+            path, replace_id, _ = item
             try:
                 result = outcome()
                 # another file of this batch may have had the same content
@@ -269,7 +269,7 @@ def _caption_shots(lib: Library, settings: Settings, engines: Engines | None, us
 
 
 def _decide(lib: Library, path: Path):
-    """("skip", why) | ("fail", why) | ("process", replace_id or None)."""
+    """("skip", why) | ("fail", why) | ("process", replace_id or None, fingerprint or None)."""
     try:
         stat = path.stat()
     except OSError as exc:
@@ -278,7 +278,7 @@ def _decide(lib: Library, path: Path):
     if row is not None and row["size_bytes"] == stat.st_size and abs((row["mtime"] or 0) - stat.st_mtime) < 1e-3:
         return ("skip", "unchanged")
     if stat.st_size == 0:
-        return ("process", row["id"] if row else None)  # process_video reports the reason
+        return ("process", row["id"] if row else None, None)  # process_video reports the reason
     fp = fingerprint(path)
     same = lib.find_fingerprint(fp)
     if same is not None:
@@ -289,5 +289,5 @@ def _decide(lib: Library, path: Path):
             lib.update_path(same["id"], path)  # touched but same content
             return ("skip", "unchanged")
         return ("skip", f"same content as {Path(same['path']).name}, already in the library")
-    return ("process", row["id"] if row is not None else None)
+    return ("process", row["id"] if row is not None else None, fp)
 
