@@ -82,16 +82,17 @@ def check_span(duration_s: float, start_s: float, end_s: float, max_span_s: floa
 
 def caption_span(path: Path, start_s: float, end_s: float, settings: Settings, langs: Sequence[str] = LANGS,
                  use_adapter: bool = True, transcriber=None,
-                 progress: Callable[[str], None] | None = None) -> SpanCaption:
+                 progress: Callable[[str], None] | None = None, info=None) -> SpanCaption:
     """Caption ``start_s``..``end_s`` of ``path`` in each of ``langs``, with the span's dialogue.
 
+    ``info`` is the file's probe when the caller already has it.
     Raises VideoOpenFailure, BadSpan, AdapterError, WeightsUnavailable.
     """
     progress = progress or (lambda _: None)
     for lang in langs:
         if lang not in PROMPTS:
             raise BadSpan(f"unknown caption language {lang!r}; use one of {sorted(PROMPTS)}")
-    info = probe(path)
+    info = info or probe(path)
     check_span(info.duration_s, start_s, end_s, settings.max_caption_span_s)
     end_s = min(end_s, info.duration_s) if info.duration_s else end_s
     timings: dict[str, float] = {}

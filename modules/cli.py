@@ -32,11 +32,11 @@ def _model_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--offline", action="store_true", default=None, help="never try to download weights")
 
 
-def _caption_flags(p: argparse.ArgumentParser) -> None:
-    if not any(a.dest == "caption_model" for a in p._actions):
-        p.add_argument("--caption-model", help="vision-language model, name or folder (default: the device preset)")
+def _caption_flags(p: argparse.ArgumentParser, adapter: bool = True) -> None:
+    p.add_argument("--caption-model", help="vision-language model, name or folder (default: the device preset)")
     p.add_argument("--frames", type=int, help="frames sampled per clip (default 4)")
-    p.add_argument("--no-adapter", action="store_true", help="the base model alone, without lora_weights/")
+    if adapter:
+        p.add_argument("--no-adapter", action="store_true", help="the base model alone, without lora_weights/")
 
 
 def _db_flag(p: argparse.ArgumentParser) -> None:
@@ -101,8 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=1)
     p.add_argument("--grad-accum", type=int, default=4)
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in OUT/checkpoints")
-    p.add_argument("--caption-model", help="base vision-language model (name or folder)")
-    p.add_argument("--frames", type=int, help="frames sampled per clip")
+    _caption_flags(p, adapter=False)
     _model_flags(p)
 
     p = sub.add_parser("make-dataset", help="training JSONL from the library's captioned shots")
@@ -292,7 +291,7 @@ def cmd_caption(args, settings: Settings) -> int:
     langs = ("ko", "en") if args.lang == "both" else (args.lang,)
     transcriber = load_engines(settings, with_visual=False).transcriber if info.has_audio else None
     result = caption_span(args.video, args.start, args.end, settings, langs, use_adapter=not args.no_adapter,
-                          transcriber=transcriber, progress=lambda msg: log.info(msg))
+                          transcriber=transcriber, progress=lambda msg: log.info(msg), info=info)
     if args.out:
         for path in write_outputs(result, args.out):
             print(f"wrote {path}", file=sys.stderr)
