@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, WORK, write_results  # noqa: E402
+from common import WORK, write_results  # noqa: E402
 
 import quality_set as qs  # noqa: E402
 

@@ -3,7 +3,6 @@ through ingesting a sample clip, searching a spoken line, and seeing the hit wit
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess

@@ -4,7 +4,6 @@ lowers the loss, adapters that reload and change the output, and the error paths
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
