@@ -103,4 +103,15 @@ def clip_for(video: str, start_s: float, end_s: float) -> tuple[str, float]:
     if not out.exists() or not lead_file.exists():
         lead = export_clip(Path(video), start_s, end_s, out)
         lead_file.write_text(str(lead))
+        _prune(out.parent, keep=KEEP_CLIPS)
     return str(out), float(lead_file.read_text())
+
+
+KEEP_CLIPS = 50  # played clips kept on disk; older ones are made again when played again
+
+
+def _prune(folder: Path, keep: int) -> None:
+    clips = sorted(folder.glob("*.mp4"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in clips[keep:]:
+        old.unlink(missing_ok=True)
+        old.with_suffix(".lead").unlink(missing_ok=True)

@@ -131,3 +131,17 @@ def test_uploads_get_safe_names_and_a_size_limit(tmp_path):
     assert not list(tmp_path.glob("big*"))  # nothing half-written left behind
     with pytest.raises(UploadRejected, match="not a video"):
         save_upload(io.BytesIO(b"z"), "notes.txt", tmp_path, max_bytes=10)
+
+
+def test_played_clips_are_pruned_to_the_newest(tmp_path):
+    import os
+
+    from pages.common import _prune
+
+    for i in range(4):
+        clip = tmp_path / f"c{i}.mp4"
+        clip.write_bytes(b"x")
+        clip.with_suffix(".lead").write_text("0.0")
+        os.utime(clip, (1000 + i, 1000 + i))
+    _prune(tmp_path, keep=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c2.lead", "c2.mp4", "c3.lead", "c3.mp4"]
