@@ -56,7 +56,7 @@ def queries() -> list[dict]:
 
 
 def shot_of(searcher: Searcher, hit) -> tuple[str, int]:
-    r = searcher.lib.rows("SELECT idx FROM shots WHERE id=?", (hit.shot_id,))[0]
+    r = searcher.lib.catalog.by_id("shots", [hit.shot_id])[hit.shot_id]
     return Path(hit.video).name, r["idx"]
 
 

@@ -30,6 +30,7 @@ from common import WORK, write_results  # noqa: E402
 from stand_ins import bench_visual_settings  # noqa: E402
 
 from modules.engines import load_engines  # noqa: E402
+from modules.channels import get  # noqa: E402
 from modules.library import Library  # noqa: E402
 from modules.schema import Keyframe, Segment, Shot, VideoInfo, VideoResult  # noqa: E402
 from modules.search import Searcher  # noqa: E402
@@ -56,7 +57,7 @@ def build(db: Path, n_shots: int, engines, seed: int = 0) -> float:
             shots = [Shot(i, 4.0 * i, 4.0 * i + 4.0) for i in range(SHOTS_PER_VIDEO)]
             lib.add_video(VideoResult(
                 info=VideoInfo(Path(f"/synthetic/video_{v:05d}.mp4"), 4000.0, 24.0, 1280, 720, True, "h264", 1),
-                fingerprint=f"synthetic-{seed}-{v}",
+                fingerprint=f"{seed:08x}{v:024x}",  # the library accepts only 32 hex digits
                 shots=shots,
                 keyframes=[Keyframe(i, 4.0 * i + 2.0, b"") for i in range(SHOTS_PER_VIDEO)],
                 segments=[Segment(i, 4.0 * i, 4.0 * i + 2.0, f"line {v}-{i}", "en") for i in range(SHOTS_PER_VIDEO)],
@@ -71,7 +72,7 @@ def recall_vs_exact(lib: Library, channel: str, dim: int, rng) -> float | None:
     idx = lib.index(channel)
     if idx.info.kind == "flat":
         return None
-    ids, vecs = lib.vectors(channel, dim, 0)
+    ids, vecs = lib.catalog.vectors(get(channel), dim)
     exact = VectorIndex.build(ids, vecs, exact_max=10**12)
     q = vecs[rng.choice(len(vecs), 200, replace=False)] + 0.3 / np.sqrt(dim) * rng.normal(size=(200, dim)).astype(np.float32)
     _, got = idx.search(q, 10)
@@ -97,7 +98,8 @@ def main() -> None:
         else:
             build_s = None
             with Library.open(settings.db_dir, writable=True, exact_max=settings.exact_index_max) as lib:
-                lib.refresh_indexes()  # the index kind follows the current exact-search limit
+                lib.indexes.mark_changed()  # the index kind follows the current exact-search limit
+                lib.save_indexes()
         gc.collect()
         rss0 = proc.memory_info().rss
         t = time.perf_counter()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -70,6 +71,8 @@ def _captioner(base: str, lora_dir: str, device: str, offline: bool) -> VLMCapti
 
 def check_span(duration_s: float, start_s: float, end_s: float, max_span_s: float) -> None:
     """Raises BadSpan with what to change."""
+    if not (math.isfinite(start_s) and math.isfinite(end_s)):
+        raise BadSpan(f"--start and --end must be numbers of seconds (got {start_s}, {end_s})")
     if start_s < 0 or end_s < 0:
         raise BadSpan(f"times cannot be negative (start {start_s}, end {end_s})")
     if start_s >= end_s:
@@ -134,15 +137,13 @@ def caption_library(lib, captioner: VLMCaptioner, embedder, settings: Settings,
     """
     from modules.shots import decode_jpeg
 
-    todo = lib.rows("SELECT id FROM shots WHERE caption IS NULL ORDER BY id")
+    todo = lib.catalog.uncaptioned_shots()
     done = 0
     for i in range(0, len(todo), batch):
-        ids = [r["id"] for r in todo[i : i + batch]]
+        ids = todo[i : i + batch]
         clips = []
         for sid in ids:
-            thumbs = lib.rows("SELECT thumb FROM keyframes WHERE shot_id=? ORDER BY time_s LIMIT ?",
-                              (sid, settings.caption_frames))
-            clips.append([decode_jpeg((settings.db_dir / r["thumb"]).read_bytes()) for r in thumbs])
+            clips.append([decode_jpeg(p.read_bytes()) for p in _thumb_files(lib, sid, settings.caption_frames)])
         ids_with = [(sid, c) for sid, c in zip(ids, clips) if c]
         texts = captioner.caption([c for _, c in ids_with], PROMPTS["en"]) if ids_with else []
         vecs = embedder.embed_passages(texts)
@@ -150,8 +151,14 @@ def caption_library(lib, captioner: VLMCaptioner, embedder, settings: Settings,
         done += len(ids_with)
         if progress:
             progress(done, len(todo))
-    lib.record_captioner(captioner.identity)
+    lib.manifest.record_captioner(captioner.identity)
     return done
+
+
+def _thumb_files(lib, shot_id: int, limit: int) -> list[Path]:
+    """The shot's keyframe thumbnails that are inside the library and still there."""
+    paths = (lib.thumb_path(rel) for rel in lib.catalog.shot_thumbs(shot_id, limit))
+    return [p for p in paths if p is not None and p.is_file()]
 
 
 def write_outputs(result: SpanCaption, out_dir: Path) -> tuple[Path, Path]:

@@ -141,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:  # bad settings / flags
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a full disk, a folder that cannot be written: said, not a traceback
+        print(f"error: {exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted; the library keeps what was committed. Run the same command to go on.", file=sys.stderr)
         return 130
@@ -235,7 +238,7 @@ def cmd_library(args, settings: Settings) -> int:
         for r in rows:
             print(f"{r['id']:>4}  {r['name'][:40]:40} {mmss(r['duration_s']):>8} {r['n_shots']:>6} "
                   f"{r['n_segments']:>6}  {r['language'] or '-'}")
-        m = lib.manifest.get("channels", {})
+        m = lib.manifest.data.get("channels", {})
         print("models: " + ", ".join(f"{ch}={(c.get('model') or 'off')}" for ch, c in m.items()))
     return 0
 
@@ -243,13 +246,26 @@ def cmd_library(args, settings: Settings) -> int:
 def cmd_remove(args, settings: Settings) -> int:
     from modules.library import Library
 
+    import unicodedata
+
+    def nfc(text: str) -> str:
+        return unicodedata.normalize("NFC", text)
+
     with Library.open(settings.db_dir, writable=True) as lib:
-        matches = [r for r in lib.videos() if args.video in (str(r["id"]), r["name"], r["path"])]
+        rows = lib.videos()
+        matches = ([r for r in rows if args.video == str(r["id"])]
+                   or [r for r in rows if nfc(args.video) in (nfc(r["name"]), nfc(r["path"]))])
         if not matches:
             raise SceneFinderError(f"no video {args.video!r} in the library; see: python main.py library")
-        for r in matches:
-            lib.remove_video(r["id"])
-            print(f"removed {r['name']}")
+        if len(matches) > 1:  # two files of one name in different folders: never guess which
+            listing = "; ".join(f"#{r['id']} {r['path']}" for r in matches)
+            raise SceneFinderError(f"{len(matches)} videos match {args.video!r} ({listing}); "
+                                   f"remove one by its id: python main.py remove ID")
+        r = matches[0]
+        lib.remove_video(r["id"])
+        print(f"removed {r['name']} (#{r['id']})")
+    for w in lib.warnings:
+        print(f"warning: {w}", file=sys.stderr)
     return 0
 
 

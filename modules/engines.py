@@ -17,7 +17,7 @@ from models.image_text import ImageTextEncoder, load_image_text_encoder
 from models.text_embedder import TextEmbedder, load_text_embedder
 from models.transcriber import Transcriber, load_transcriber
 from models.weights import WeightsUnavailable
-from modules.library import ChannelStamp
+from modules.manifest import ChannelStamp
 from modules.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -17,6 +17,14 @@ class LibraryMissing(SceneFinderError):
     pass
 
 
+class LibraryDamaged(SceneFinderError):
+    """A catalogue file SQLite cannot read; the message says how to rebuild."""
+
+
+class LibraryReadOnly(SceneFinderError):
+    """A write was asked of a library that can only be read."""
+
+
 class LibraryMismatch(SceneFinderError):
     """The library was built by other models than the ones configured now."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import logging
+import os
 import time
 import traceback
 from dataclasses import dataclass, field, replace
@@ -73,24 +74,56 @@ class IngestSummary:
 
 def find_videos(paths: Sequence[Path]) -> tuple[list[Path], list[Outcome]]:
     """Expand folders (recursively, by video suffix); files named explicitly are kept
-    whatever their suffix, so the user hears why one is not a video."""
-    found, missing = [], []
+    whatever their suffix, so the user hears why one is not a video.
+
+    An entry that cannot be read (no permission, a link to nowhere, a link loop) is
+    reported and skipped; the walk goes on. Links to folders are not followed (no cycles).
+    """
+    found, problems = [], []
     seen = set()
     for p in paths:
         p = Path(p).expanduser()
-        if p.is_dir():
-            items = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in VIDEO_SUFFIXES)
-        elif p.exists():
+        try:
+            is_dir, exists = p.is_dir(), p.exists()
+        except OSError as exc:
+            problems.append(Outcome(p, "failed", f"cannot read: {exc.strerror or exc}"))
+            continue
+        if is_dir:
+            items = _walk_videos(p, problems)
+        elif exists:
             items = [p]
         else:
-            missing.append(Outcome(p, "failed", "no such file or folder"))
+            problems.append(Outcome(p, "failed", "no such file or folder"))
             continue
         for f in items:
-            key = f.resolve()
+            try:
+                key = f.resolve()
+            except (OSError, RuntimeError) as exc:
+                problems.append(Outcome(f, "failed", f"cannot read: {exc}"))
+                continue
             if key not in seen:
                 seen.add(key)
-                found.append(f.resolve())
-    return found, missing
+                found.append(key)
+    return found, problems
+
+
+def _walk_videos(root: Path, problems: list[Outcome]) -> list[Path]:
+    def unreadable(exc: OSError) -> None:
+        problems.append(Outcome(Path(exc.filename or root), "failed", f"cannot read: {exc.strerror or exc}"))
+
+    out = []
+    for folder, dirs, files in os.walk(root, onerror=unreadable):
+        dirs.sort()
+        for name in sorted(files):
+            if Path(name).suffix.lower() not in VIDEO_SUFFIXES:
+                continue
+            f = Path(folder) / name
+            try:
+                if f.is_file():
+                    out.append(f)
+            except OSError as exc:
+                problems.append(Outcome(f, "failed", f"cannot read: {exc.strerror or exc}"))
+    return out
 
 
 def process_video(path: Path, engines: Engines, settings: Settings, progress: IngestProgress | None = None,
@@ -179,10 +212,9 @@ def ingest(
         get_captioner(settings, use_adapter)
     files, summary_outcomes = find_videos(list(paths))
     summary = IngestSummary(outcomes=list(summary_outcomes))
-    with Library.open(settings.db_dir, create=True, writable=True, exact_max=settings.exact_index_max) as lib:
-        swept = lib.sweep_orphans()
-        if swept:
-            log.info("removed %d thumbnail folder(s) left by an interrupted run", swept)
+    lib = Library.open(settings.db_dir, create=True, writable=True, exact_max=settings.exact_index_max)
+    try:
+        lib.repair()  # damaged index caches rebuilt, orphan thumbnails swept
         todo = []
         for path in files:
             decision = _decide(lib, path)
@@ -215,7 +247,7 @@ def ingest(
             try:
                 result = outcome()
                 # another file of this batch may have had the same content
-                if lib.find_fingerprint(result.fingerprint) is not None:
+                if lib.catalog.video_by_fingerprint(result.fingerprint) is not None:
                     summary.outcomes.append(Outcome(path, "skipped", "same content as a video already in the library"))
                     progress.video_done(path, "skipped")
                     return
@@ -248,6 +280,9 @@ def ingest(
                     commit(futures[fut], fut.result)
         if captions:
             _caption_shots(lib, settings, engines, use_adapter, progress, summary)
+    finally:
+        lib.close()  # saves the index caches; what it could not save is a warning, not a lost summary
+        summary.warnings.extend(lib.warnings)
     summary.seconds = time.perf_counter() - t_start
     return summary
 
@@ -257,7 +292,7 @@ def _caption_shots(lib: Library, settings: Settings, engines: Engines | None, us
     """Caption every shot of the library that has no caption yet (new and earlier videos alike)."""
     from modules.captioning import caption_library, get_captioner
 
-    pending = lib.rows("SELECT count(*) AS n FROM shots WHERE caption IS NULL")[0]["n"]
+    pending = len(lib.catalog.uncaptioned_shots())
     if not pending:
         return
     engines = engines or load_engines(settings, with_asr=False)
@@ -274,19 +309,22 @@ def _decide(lib: Library, path: Path):
         stat = path.stat()
     except OSError as exc:
         return ("fail", f"cannot read: {exc}")
-    row = lib.find_path(path)
+    row = lib.catalog.video_by_path(path)
     if row is not None and row["size_bytes"] == stat.st_size and abs((row["mtime"] or 0) - stat.st_mtime) < 1e-3:
         return ("skip", "unchanged")
     if stat.st_size == 0:
         return ("process", row["id"] if row else None, None)  # process_video reports the reason
-    fp = fingerprint(path)
-    same = lib.find_fingerprint(fp)
+    try:
+        fp = fingerprint(path)
+    except OSError as exc:
+        return ("fail", f"cannot read: {exc.strerror or exc}")
+    same = lib.catalog.video_by_fingerprint(fp)
     if same is not None:
         if same["path"] != str(path) and not Path(same["path"]).exists():
-            lib.update_path(same["id"], path)
+            lib.catalog.update_path(same["id"], path)
             return ("skip", f"moved from {same['path']}; path updated")
         if same["path"] == str(path):
-            lib.update_path(same["id"], path)  # touched but same content
+            lib.catalog.update_path(same["id"], path)  # touched but same content
             return ("skip", "unchanged")
         return ("skip", f"same content as {Path(same['path']).name}, already in the library")
     return ("process", row["id"] if row is not None else None, fp)

@@ -1,8 +1,11 @@
-"""Re-embed a whole library with the configured models (after a model change).
+"""Re-embed a whole library with the configured models (after a model change), and repair it.
 
 Keyframes are re-embedded from their stored thumbnails and dialogue and captions
-from their stored text, so no video is decoded again. Each channel is replaced in
-one transaction with its new manifest stamp.
+from their stored text, so no video is decoded again. A thumbnail that is missing
+or unreadable is cut again from its video at the keyframe's time; where the video is
+gone too, the keyframe keeps its vector when the model is unchanged and loses it
+otherwise (and is counted). Each channel is replaced in one transaction with its new
+manifest stamp.
 """
 
 from __future__ import annotations
@@ -11,37 +14,84 @@ import logging
 
 import numpy as np
 
+from modules.channels import CHANNELS
 from modules.engines import load_engines
 from modules.library import Library
 from modules.settings import Settings
-from modules.shots import decode_jpeg
+from modules.shots import decode_jpeg, encode_jpeg
 
 log = logging.getLogger(__name__)
 BATCH = 256
 
 
 def reindex(settings: Settings) -> dict[str, int]:
+    """Returns counts: rows re-embedded per channel, thumbnails restored, keyframes left without a picture."""
     engines = load_engines(settings, with_asr=False)
     stamps = engines.stamps()
-    counts = {}
+    counts: dict[str, int] = {}
     with Library.open(settings.db_dir, writable=True, exact_max=settings.exact_index_max) as lib:
-        rows = lib.rows("SELECT id, thumb FROM keyframes ORDER BY id")
+        lib.repair()
+        rows = lib.catalog.keyframes_with_video()
         if engines.visual is not None:
-            vecs = []
+            same_model = lib.channel_stamp("visual") == stamps["visual"]
+            ids, vecs, restored, lost = [], [], 0, 0
             for i in range(0, len(rows), BATCH):
-                images = [decode_jpeg((settings.db_dir / r["thumb"]).read_bytes()) for r in rows[i : i + BATCH]]
-                vecs.append(engines.visual.encode_images(images))
-            flat = np.concatenate(vecs) if vecs else np.zeros((0, engines.visual.dim), np.float32)
-            lib.replace_vectors("visual", zip([r["id"] for r in rows], flat), stamps["visual"])
+                batch_ids, images = [], []
+                for r in rows[i : i + BATCH]:
+                    image, was_restored = _keyframe_image(lib, r, settings)
+                    restored += was_restored
+                    if image is None:
+                        lost += 1
+                        if not same_model:  # a vector of the old model would be meaningless next to the new ones
+                            ids.append(r["id"])
+                            vecs.append(None)
+                        continue
+                    batch_ids.append(r["id"])
+                    images.append(image)
+                ids.extend(batch_ids)
+                vecs.extend(engines.visual.encode_images(images) if images else [])
+            lib.replace_vectors("visual", zip(ids, vecs), stamps["visual"])
+            counts["keyframes"] = len(ids) - (lost if not same_model else 0)
+            counts["thumbnails restored"] = restored
+            if lost:
+                counts["keyframes without a picture"] = lost
         else:
             lib.replace_vectors("visual", ((r["id"], None) for r in rows), stamps["visual"])
-        counts["keyframes"] = len(rows) if engines.visual is not None else 0
-        for channel, sql in (("dialogue", "SELECT id, text FROM segments ORDER BY id"),
-                             ("caption", "SELECT id, caption_en AS text FROM shots WHERE caption IS NOT NULL ORDER BY id")):
-            rows = lib.rows(sql)
-            vecs = engines.text.embed_passages([r["text"] or "" for r in rows])
-            lib.replace_vectors(channel, zip([r["id"] for r in rows], vecs), stamps[channel])
-            counts[channel] = len(rows)
+            counts["keyframes"] = 0
+        for name, spec in CHANNELS.items():
+            if spec.model != "text":
+                continue
+            texts = lib.catalog.texts(spec)
+            vecs = engines.text.embed_passages([r["text"] or "" for r in texts])
+            lib.replace_vectors(name, zip([r["id"] for r in texts], vecs), stamps[name])
+            counts[name] = len(texts)
         lib.save_indexes()
     return counts
 
+
+def _keyframe_image(lib: Library, row, settings: Settings) -> tuple[np.ndarray | None, bool]:
+    """(RGB image, whether it had to be cut again from the video)."""
+    from pathlib import Path
+
+    from modules.media import sample_frames
+
+    path = lib.thumb_path(row["thumb"])
+    if path is not None:
+        try:
+            return decode_jpeg(path.read_bytes()), False
+        except (OSError, ValueError) as exc:  # PIL raises OSError/ValueError subclasses on damaged data
+            log.info("thumbnail %s unreadable (%s); cutting it again from the video", row["thumb"], exc)
+        try:
+            t = float(row["time_s"])
+            frames = sample_frames(Path(row["path"]), max(0.0, t - 0.01), t + 0.01, 1, width=settings.thumb_width)
+        except Exception as exc:  # noqa: BLE001 - a moved or damaged video: the keyframe stays without a picture
+            log.warning("cannot restore thumbnail %s: %s", row["thumb"], exc)
+            return None, False
+        if frames:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(encode_jpeg(frames[0]))
+            except OSError as exc:
+                log.warning("cannot write thumbnail %s: %s", row["thumb"], exc)
+            return frames[0], True
+    return None, False

@@ -21,8 +21,10 @@ import difflib
 import fnmatch
 import json
 import logging
+import math
 import re
 import time
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,7 +34,9 @@ import numpy as np
 from models.translator import GoogleTranslator, TranslationUnavailable, needs_translation
 from modules.engines import Engines, load_engines
 from modules.errors import BadQuery
-from modules.library import Library, normalize_for_match
+from modules.catalog import normalize_for_match
+from modules.channels import CHANNELS
+from modules.library import Library
 from modules.query import ParsedQuery, parse_query
 from modules.schema import Hit, mmss
 from modules.settings import Settings
@@ -115,13 +119,13 @@ class Searcher:
         self.warnings = self.lib.check_models(stamps, for_write=False)
         self.calibration = load_calibration()
         self.channels = {}
-        for ch in ("visual", "dialogue", "caption"):
+        for ch, spec in CHANNELS.items():
             have = self.lib.channel_stamp(ch)
             if have is None or have.model is None:
                 self.channels[ch] = f"off ({(have.note if have else '') or 'no vectors in this library'})"
             elif stamps[ch].model is None:
                 self.channels[ch] = f"off ({stamps[ch].note})"
-            elif ch == "caption" and not self.lib.rows("SELECT 1 FROM shots WHERE caption_vec IS NOT NULL LIMIT 1"):
+            elif ch == "caption" and not self.lib.catalog.has_vectors(spec):
                 self.channels[ch] = "off (no captions in this library; add them with: python main.py ingest PATH --captions)"
             else:
                 self.channels[ch] = "on"
@@ -217,20 +221,15 @@ class Searcher:
         """Row ids each channel may return under the filters; None when there is no filter."""
         if not video and from_s is None and to_s is None:
             return None
-        rows = self.lib.rows("SELECT id, name, path FROM videos")
-        exact = [r["id"] for r in rows if video and video in (r["name"], r["path"])]
-        vids = exact or [r["id"] for r in rows if _name_matches(video, r)]
+        rows = self.lib.catalog.video_names()
+        want = _nfc(video) if video else None
+        exact = [r["id"] for r in rows if want and want in (_nfc(r["name"]), _nfc(r["path"]))]
+        vids = exact or [r["id"] for r in rows if _name_matches(want, r)]
         if not vids:
             raise BadQuery(f"no video in the library matches {video!r}; see: python main.py library")
-        marks = ",".join("?" * len(vids))
-        cond = f"s.video_id IN ({marks}) AND s.end_s >= ? AND s.start_s <= ?"
-        params = (*vids, from_s if from_s is not None else -1.0, to_s if to_s is not None else 1e12)
-        sql = {
-            "visual": f"SELECT k.id FROM keyframes k JOIN shots s ON k.shot_id=s.id WHERE {cond}",
-            "dialogue": f"SELECT g.id FROM segments g JOIN shots s ON g.shot_id=s.id WHERE {cond}",
-            "caption": f"SELECT s.id FROM shots s WHERE {cond}",
-        }
-        return {ch: np.asarray([r[0] for r in self.lib.rows(q, params)], np.int64) for ch, q in sql.items()}
+        lo = from_s if from_s is not None else -1.0
+        hi = to_s if to_s is not None else 1e12
+        return {ch: self.lib.catalog.rows_in(spec, vids, lo, hi) for ch, spec in CHANNELS.items()}
 
     # --- channels ------------------------------------------------------------------------
     def _search(self, channel: str, vec: np.ndarray, allowed) -> tuple[np.ndarray, np.ndarray]:
@@ -246,7 +245,7 @@ class Searcher:
 
     def _visual(self, vec, allowed) -> dict[int, ChannelMatch]:
         scores, ids = self._search("visual", vec, allowed)
-        rows = _by_id(self.lib, "SELECT id, shot_id, time_s FROM keyframes WHERE id IN ({})", ids)
+        rows = self.lib.catalog.by_id("keyframes", ids)
         best: dict[int, ChannelMatch] = {}
         for score, kid in zip(scores, ids):
             r = rows.get(int(kid))
@@ -262,8 +261,7 @@ class Searcher:
                 prev = matches.get(seg_id)
                 if prev is None or sim >= QUOTE_MATCH_MIN:
                     matches[seg_id] = (max(sim, prev[0]) if prev else sim, seg_id, sim >= QUOTE_MATCH_MIN)
-        rows = _by_id(self.lib, "SELECT id, shot_id, start_s, end_s, text, language FROM segments WHERE id IN ({})",
-                      list(matches))
+        rows = self.lib.catalog.by_id("segments", matches)
         best: dict[int, ChannelMatch] = {}
         for seg_id, (score, _, exact) in matches.items():
             r = rows.get(seg_id)
@@ -282,16 +280,7 @@ class Searcher:
         norm = normalize_for_match(quote)
         if not norm:
             return []
-        if len(norm) >= 3:
-            grams = list(dict.fromkeys(norm[i : i + 3] for i in range(len(norm) - 2)))[:64]
-            match = " OR ".join('"' + g.replace('"', '""') + '"' for g in grams)
-            rows = self.lib.rows(
-                "SELECT s.id, s.norm FROM segments_fts f JOIN segments s ON s.id=f.rowid "
-                "WHERE segments_fts MATCH ? ORDER BY f.rank LIMIT 200",
-                (match,),
-            )
-        else:  # too short for trigrams: a plain substring scan
-            rows = self.lib.rows("SELECT id, norm FROM segments WHERE instr(norm, ?) > 0 LIMIT 200", (norm,))
+        rows = self.lib.catalog.quote_candidates(norm)
         ok = None if allowed is None else set(allowed["dialogue"].tolist())
         out = []
         for r in rows:
@@ -302,14 +291,13 @@ class Searcher:
 
     def _caption(self, vec, allowed) -> dict[int, ChannelMatch]:
         scores, ids = self._search("caption", vec, allowed)
-        rows = _by_id(self.lib, "SELECT id, start_s, caption FROM shots WHERE id IN ({})", ids)
+        rows = self.lib.catalog.by_id("shots", ids)
         return {int(i): ChannelMatch(float(s), int(i), None, rows[int(i)]["caption"] or "")
                 for s, i in zip(scores, ids) if int(i) in rows}
 
     # --- fusion ----------------------------------------------------------------------------
     def _weight(self, channel: str) -> float:
-        return {"visual": self.settings.weight_visual, "dialogue": self.settings.weight_dialogue,
-                "caption": self.settings.weight_caption}[channel]
+        return float(getattr(self.settings, CHANNELS[channel].weight_setting))
 
     def _fuse(self, per_channel: dict[str, dict[int, ChannelMatch]], gate: bool = True) -> list[tuple[int, float]]:
         """Weighted RRF. With ``gate``, a calibrated channel only votes for shots it matched
@@ -336,8 +324,7 @@ class Searcher:
         if not fused:
             return []
         head = fused[: max(top_k * 8, 50)]
-        info = _by_id(self.lib, "SELECT id, video_id, idx, start_s, end_s FROM shots WHERE id IN ({})",
-                      [s for s, _ in head])
+        info = self.lib.catalog.by_id("shots", [s for s, _ in head])
         kept: list[tuple[int, float]] = []
         spans: list[tuple[int, float, float]] = []  # (video, start, end) of kept moments
         gap = self.settings.merge_gap_s
@@ -383,9 +370,7 @@ class Searcher:
         return None if thr is None else m.score >= thr
 
     def _hit(self, shot_id: int, score: float, per_channel) -> Hit:
-        r = self.lib.rows(
-            "SELECT s.id, s.start_s, s.end_s, s.caption, v.id AS vid, v.path FROM shots s JOIN videos v "
-            "ON s.video_id=v.id WHERE s.id=?", (shot_id,))[0]
+        r = self.lib.catalog.shot_with_video(shot_id)
         scores = {ch: round(m[shot_id].score, 4) for ch, m in per_channel.items() if shot_id in m}
         vis, dia, cap = (per_channel.get(ch, {}).get(shot_id) for ch in ("visual", "dialogue", "caption"))
         # the frame shown: where the line is spoken, else the best-matching keyframe, else the shot's middle
@@ -396,8 +381,8 @@ class Searcher:
         else:
             frame_s = (r["start_s"] + r["end_s"]) / 2
         frame_s = min(max(frame_s, r["start_s"]), r["end_s"])  # word timings can lead the cut by a frame or two
-        kf = self.lib.rows(
-            "SELECT thumb FROM keyframes WHERE shot_id=? ORDER BY abs(time_s - ?) LIMIT 1", (shot_id, frame_s))
+        kf = self.lib.catalog.nearest_keyframe(shot_id, frame_s)
+        thumb = self.lib.thumb_path(kf["thumb"]) if kf is not None else None
         evidence = []
         if vis is not None:
             evidence.append(f"picture {vis.score:.2f}")
@@ -409,14 +394,17 @@ class Searcher:
         return Hit(
             video=r["path"], video_id=r["vid"], shot_id=shot_id,
             shot_start_s=round(r["start_s"], 3), shot_end_s=round(r["end_s"], 3), frame_s=round(frame_s, 3),
-            score=round(score, 5), scores={ch: scores.get(ch) for ch in ("visual", "dialogue", "caption")},
-            text=text, thumbnail=str((self.lib.db_dir / kf[0]["thumb"]).resolve()) if kf else "",
+            score=round(score, 5), scores={ch: scores.get(ch) for ch in CHANNELS},
+            text=text, thumbnail=str(thumb.resolve()) if thumb is not None else "",
             evidence="; ".join(evidence),
         )
 
 
 def validate_request(query: str, top_k: int, from_s: float | None, to_s: float | None) -> ParsedQuery:
     """Check a request before anything loads; raises BadQuery with what to change."""
+    for name, v in (("--from", from_s), ("--to", to_s)):
+        if v is not None and not math.isfinite(v):
+            raise BadQuery(f"{name} must be a number of seconds (got {v})")
     if not 1 <= top_k <= 100:
         raise BadQuery(f"--top-k must be between 1 and 100 (got {top_k})")
     if (from_s is not None and from_s < 0) or (to_s is not None and to_s < 0):
@@ -426,21 +414,19 @@ def validate_request(query: str, top_k: int, from_s: float | None, to_s: float |
     return parse_query(query)
 
 
+def _nfc(text: str) -> str:
+    """File names come in NFC or NFD (macOS writes Korean decomposed): compare them composed."""
+    return unicodedata.normalize("NFC", text)
+
+
 def _name_matches(pattern: str | None, row) -> bool:
     if not pattern:
         return True
-    name = row["name"].casefold()
-    p = pattern.casefold()
+    name = _nfc(row["name"]).casefold()
+    p = _nfc(pattern).casefold()
     if any(ch in p for ch in "*?["):
-        return fnmatch.fnmatch(name, p) or fnmatch.fnmatch(row["path"].casefold(), p)
+        return fnmatch.fnmatch(name, p) or fnmatch.fnmatch(_nfc(row["path"]).casefold(), p)
     return p in name
-
-
-def _by_id(lib: Library, sql: str, ids) -> dict[int, object]:
-    ids = [int(i) for i in ids]
-    if not ids:
-        return {}
-    return {r["id"]: r for r in lib.rows(sql.format(",".join("?" * len(ids))), tuple(ids))}
 
 
 def _partial_similarity(needle: str, hay: str) -> float:

@@ -50,6 +50,14 @@ class LoraSpec:
     seed: int = 0
     prompt_lang: str = "en"
 
+    def __post_init__(self) -> None:
+        bounds = {"rank": (1, 512), "alpha": (1, 4096), "dropout": (0, 0.9), "lr": (1e-7, 1.0), "epochs": (1, 1000),
+                  "batch_size": (1, 64), "grad_accum": (1, 1024)}
+        for name, (lo, hi) in bounds.items():
+            v = getattr(self, name)
+            if not (math.isfinite(v) and lo <= v <= hi):
+                raise SceneFinderError(f"--{name.replace('_', '-')} must be between {lo:g} and {hi:g} (got {v})")
+
 
 @dataclass
 class TrainReport:
@@ -244,10 +252,7 @@ def make_dataset(settings: Settings, out_dir: Path, split: tuple[float, float, f
     if len(split) != 3 or abs(sum(split) - 1.0) > 1e-6 or min(split) < 0:
         raise SceneFinderError(f"--split needs three fractions that add up to 1 (got {split})")
     with Library.open(settings.db_dir) as lib:
-        rows = lib.rows(
-            "SELECT v.path, s.start_s, s.end_s, s.caption FROM shots s JOIN videos v ON s.video_id=v.id "
-            "WHERE s.caption IS NOT NULL AND s.caption != '' ORDER BY v.path, s.idx"
-        )
+        rows = lib.catalog.captioned_shots()
     if not rows:
         raise SceneFinderError(
             "no captioned shots in the library: caption them first (main.py ingest PATH --captions, "

@@ -6,7 +6,9 @@ built and its ``nprobe`` raised until recall@10 against exact search reaches
 ``target_recall`` on a sample, measured at build time and recorded.
 
 Files hold a JSON header and the serialised index in one file, written to a
-temporary name and renamed, so a reader sees the old or the new, never half.
+temporary name and renamed, so a reader sees the old or the new, never half. The
+header carries the payload's length and CRC-32: a file damaged on disk is refused
+at load (and rebuilt from the catalogue) instead of failing every search later.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -35,6 +38,10 @@ class IndexInfo:
     nprobe: int = 0
     trained_on: int = 0
     recall_at_10: float = 1.0
+
+
+class IndexFileDamaged(ValueError):
+    """An index file that does not match its own header: rebuilt from the catalogue."""
 
 
 class VectorIndex:
@@ -121,29 +128,53 @@ class VectorIndex:
 
     # --- files -------------------------------------------------------------
     def save(self, path: Path) -> None:
+        """Write atomically; on failure (a full disk) the old file stays and no temporary is left."""
         import faiss
 
         path.parent.mkdir(parents=True, exist_ok=True)
-        header = json.dumps(asdict(self.info)).encode()
         data = faiss.serialize_index(self._index)
+        header = json.dumps({**asdict(self.info), "payload_bytes": int(data.nbytes),
+                             "crc32": zlib.crc32(memoryview(data))}).encode()
         tmp = path.with_suffix(path.suffix + ".tmp")
-        with open(tmp, "wb") as f:
-            f.write(struct.pack("<Q", len(header)))
-            f.write(header)
-            f.write(memoryview(data))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        try:
+            with open(tmp, "wb") as f:
+                f.write(struct.pack("<Q", len(header)))
+                f.write(header)
+                f.write(memoryview(data))
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass
+            raise
 
     @classmethod
     def load(cls, path: Path) -> "VectorIndex":
+        """Raises IndexFileDamaged when the file is not what its header says it is."""
         import faiss
 
         with open(path, "rb") as f:
-            (n,) = struct.unpack("<Q", f.read(8))
-            info = IndexInfo(**json.loads(f.read(n)))
+            raw = f.read(8)
+            if len(raw) != 8:
+                raise IndexFileDamaged(f"{path.name}: truncated header")
+            (n,) = struct.unpack("<Q", raw)
+            if n > 1 << 16:
+                raise IndexFileDamaged(f"{path.name}: header length {n} is not plausible")
+            try:
+                head = json.loads(f.read(n))
+                size, crc = int(head.pop("payload_bytes")), int(head.pop("crc32"))
+                info = IndexInfo(**head)
+            except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+                raise IndexFileDamaged(f"{path.name}: unreadable header ({exc})") from exc
             data = np.frombuffer(f.read(), dtype=np.uint8)
+        if data.nbytes != size or zlib.crc32(memoryview(data)) != crc:
+            raise IndexFileDamaged(f"{path.name}: contents do not match their checksum")
         index = faiss.deserialize_index(data)
+        if index.d != info.dim or index.ntotal != info.count:
+            raise IndexFileDamaged(f"{path.name}: index shape does not match its header")
         if info.kind == "ivf":
             faiss.extract_index_ivf(index).nprobe = info.nprobe
         return cls(index, info)

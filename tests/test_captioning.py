@@ -113,9 +113,9 @@ def test_ingest_with_captions_fills_the_caption_channel(clips, cap_settings, eng
     ingest([clips["station"], clips["garden"]], cap_settings, engines=engines, captions=True)
     with Library.open(cap_settings.db_dir) as lib:
         n_shots = lib.count("shots")
-        assert lib.rows("SELECT count(*) AS n FROM shots WHERE caption IS NULL")[0]["n"] == 0
+        assert lib.catalog.uncaptioned_shots() == []
         assert lib.index("caption").ntotal == n_shots == 5
-        assert lib.manifest["captioner"].startswith(str(cap_settings.caption_model))
+        assert lib.manifest.data["captioner"].startswith(str(cap_settings.caption_model))
     s = Searcher(cap_settings, engines)
     assert s.channels["caption"] == "on"
     res = s.search("a train at a station")

@@ -123,7 +123,7 @@ def test_index_is_caught_up_from_the_catalogue_when_its_file_is_stale(clips, set
         assert idx.ntotal == lib.count("segments") == 4
         q = engines.text.embed_queries(["bring an umbrella because of rain"])[0]
         _, ids = idx.search(q, 1)
-        text = lib.rows("SELECT text FROM segments WHERE id=?", (int(ids[0][0]),))[0]["text"]
+        text = lib.catalog.by_id("segments", [int(ids[0][0])])[int(ids[0][0])]["text"]
         assert "umbrella" in text.lower()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -30,7 +31,7 @@ def add_text_video(lib: Library, engines, name: str, shots: list[tuple[float, fl
     segs = [Segment(i, s, min(e, s + 2.0), text, "ko") for i, (s, e, text) in enumerate(shots) if text]
     result = VideoResult(
         info=VideoInfo(Path(f"/videos/{name}"), shots[-1][1], 25.0, 32, 18, True, "h264", 1),
-        fingerprint=f"fp-{name}",
+        fingerprint=hashlib.blake2b(name.encode(), digest_size=16).hexdigest(),
         shots=[Shot(i, s, e) for i, (s, e, _) in enumerate(shots)],
         keyframes=[Keyframe(i, (s + e) / 2, encode_jpeg(rgb)) for i, (s, e, _) in enumerate(shots)],
         segments=segs,
@@ -64,7 +65,7 @@ def searcher(library, engines):
 
 
 def _where(hit, searcher) -> tuple[str, int]:
-    idx = searcher.lib.rows("SELECT idx FROM shots WHERE id=?", (hit.shot_id,))[0]["idx"]
+    idx = searcher.lib.catalog.by_id("shots", [hit.shot_id])[hit.shot_id]["idx"]
     return Path(hit.video).name, idx
 
 

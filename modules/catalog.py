@@ -1,0 +1,432 @@
+"""The catalogue: the SQLite file that is the library's source of truth.
+
+It holds videos, shots, keyframes, dialogue segments, every vector (float32 blobs)
+and the meta table (manifest, generation counters). This module is the only place
+that knows the schema: callers ask it questions by name. SQLite errors leave it as
+typed errors that say what to do (a damaged file, a full disk, a read-only folder).
+
+A read-only catalogue (a read-only mount, a library being shared) is opened with
+``mode=ro``, and where even that needs a write (WAL readers create a ``-shm`` file)
+as ``immutable``: reading never writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import time
+import unicodedata
+import urllib.parse
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+
+from modules.channels import CHANNELS, Channel
+from modules.errors import LibraryDamaged, LibraryMissing, LibraryReadOnly, SceneFinderError
+from modules.schema import VideoResult
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS videos (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL,
+    name TEXT NOT NULL,
+    fingerprint TEXT NOT NULL UNIQUE,
+    size_bytes INTEGER, mtime REAL,
+    duration_s REAL, fps REAL, width INTEGER, height INTEGER, has_audio INTEGER,
+    language TEXT, warnings TEXT, added_at REAL
+);
+CREATE INDEX IF NOT EXISTS videos_path ON videos(path);
+CREATE TABLE IF NOT EXISTS shots (
+    id INTEGER PRIMARY KEY,
+    video_id INTEGER NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL, start_s REAL NOT NULL, end_s REAL NOT NULL,
+    caption TEXT, caption_en TEXT, caption_vec BLOB
+);
+CREATE INDEX IF NOT EXISTS shots_video ON shots(video_id, idx);
+CREATE TABLE IF NOT EXISTS keyframes (
+    id INTEGER PRIMARY KEY,
+    shot_id INTEGER NOT NULL REFERENCES shots(id) ON DELETE CASCADE,
+    time_s REAL NOT NULL, thumb TEXT NOT NULL, vec BLOB
+);
+CREATE INDEX IF NOT EXISTS keyframes_shot ON keyframes(shot_id);
+CREATE TABLE IF NOT EXISTS segments (
+    id INTEGER PRIMARY KEY,
+    shot_id INTEGER NOT NULL REFERENCES shots(id) ON DELETE CASCADE,
+    start_s REAL NOT NULL, end_s REAL NOT NULL, text TEXT NOT NULL, language TEXT, vec BLOB,
+    norm TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS segments_shot ON segments(shot_id);
+-- dialogue normalised for quote matching (case, width, spacing and punctuation removed)
+CREATE VIRTUAL TABLE IF NOT EXISTS segments_fts USING fts5(
+    norm, tokenize='trigram', content='segments', content_rowid='id');
+"""
+
+_COUNTABLE = ("videos", "shots", "keyframes", "segments")
+
+
+def normalize_for_match(text: str) -> str:
+    """NFKC, case-folded, with spaces and punctuation removed: "Gryffindor!" == "gryffindor",
+    "그리핀 도르" == "그리핀도르"."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] in ("L", "N"))
+
+
+def blob(v: np.ndarray | None) -> bytes | None:
+    return None if v is None else np.ascontiguousarray(v, dtype=np.float32).tobytes()
+
+
+def _uri(path: Path, **params: str) -> str:
+    return f"file:{urllib.parse.quote(str(path.resolve()))}?{urllib.parse.urlencode(params)}"
+
+
+def as_user_error(exc: sqlite3.Error, path: Path) -> SceneFinderError:
+    """A SQLite error as what it means for the user, with the next step."""
+    msg = str(exc)
+    folder = path.parent
+    if "full" in msg:
+        return SceneFinderError(
+            f"no space left for the library in {folder}/ ({msg}); free some disk space and run the same "
+            f"command again: what was committed is kept"
+        )
+    if "readonly" in msg or "read-only" in msg:
+        return LibraryReadOnly(
+            f"the library in {folder}/ is read-only ({msg}); searching it works, adding or removing videos "
+            f"needs write access to the folder"
+        )
+    if "locked" in msg or "busy" in msg:
+        return SceneFinderError(f"the library in {folder}/ is busy ({msg}); try again in a moment")
+    return LibraryDamaged(
+        f"the library catalogue {path} is damaged ({msg}). Your videos are untouched: move {folder}/ aside "
+        f"and rebuild the library with: python main.py ingest YOUR_VIDEO_FOLDERS --db {folder}"
+    )
+
+
+class Catalog:
+    """One SQLite connection. Reads are safe beside one writer (WAL); writes go through
+    :meth:`transaction`."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, writable: bool):
+        self.path = path
+        self._conn = conn
+        self.writable = writable
+
+    # --- opening -------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: Path, *, writable: bool) -> "Catalog":
+        path = Path(path)
+        try:
+            if writable:
+                conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=FULL")
+                conn.execute("PRAGMA foreign_keys=ON")
+                conn.executescript(_SCHEMA)
+            else:
+                conn = cls._open_read_only(path)
+            conn.row_factory = sqlite3.Row
+            has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE name='meta'").fetchone()
+        except sqlite3.Error as exc:
+            raise as_user_error(exc, path) from exc
+        if not has_meta:
+            conn.close()
+            raise LibraryMissing(f"{path} is not a Scene Finder library (no catalogue tables)")
+        return cls(path, conn, writable)
+
+    @staticmethod
+    def _open_read_only(path: Path) -> sqlite3.Connection:
+        kw = dict(timeout=30, isolation_level=None, check_same_thread=False, uri=True)
+        conn = sqlite3.connect(_uri(path, mode="ro"), **kw)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            if "unable to open" not in str(exc) and "readonly" not in str(exc):
+                raise
+        # A read-only folder: a WAL reader cannot create its -shm file there. Read the file as
+        # it is (a library closed cleanly has its WAL folded in).
+        return sqlite3.connect(_uri(path, immutable="1"), **kw)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def _q(self, sql: str, params: Sequence = ()) -> sqlite3.Cursor:
+        try:
+            return self._conn.execute(sql, tuple(params))
+        except sqlite3.Error as exc:
+            raise as_user_error(exc, self.path) from exc
+
+    def _all(self, sql: str, params: Sequence = ()) -> list[sqlite3.Row]:
+        try:
+            return self._conn.execute(sql, tuple(params)).fetchall()
+        except sqlite3.Error as exc:
+            raise as_user_error(exc, self.path) from exc
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE ... COMMIT; rolled back (when one is open) on any error."""
+        if not self.writable:
+            raise LibraryReadOnly(f"{self.path} was opened for reading only")
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            yield
+            self._conn.execute("COMMIT")
+        except BaseException as exc:
+            if self._conn.in_transaction:
+                try:
+                    self._conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # the original error says more than a failed rollback
+            if isinstance(exc, sqlite3.Error):
+                raise as_user_error(exc, self.path) from exc
+            raise
+
+    # --- meta ----------------------------------------------------------------------
+    def meta(self, key: str, default=None):
+        row = self._q("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        if row is None:
+            return default
+        try:
+            return json.loads(row["value"])
+        except ValueError:
+            return default  # a damaged value is treated as absent: callers rebuild what it described
+
+    def set_meta(self, key: str, value) -> None:
+        self._q("INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", (key, json.dumps(value)))
+
+    @property
+    def generation(self) -> int:
+        return int(self.meta("generation", 0) or 0)
+
+    def rebuild_generation(self, channel: str) -> int:
+        return int(self.meta(f"{channel}.rebuild_gen", 0) or 0)
+
+    def bump(self, rebuild: Iterable[str] = ()) -> None:
+        """A new generation; channels in ``rebuild`` had rows changed or removed (not only added)."""
+        gen = self.generation + 1
+        self.set_meta("generation", gen)
+        for ch in rebuild:
+            self.set_meta(f"{ch}.rebuild_gen", gen)
+
+    # --- videos --------------------------------------------------------------------
+    def video(self, video_id: int) -> sqlite3.Row | None:
+        return self._q("SELECT * FROM videos WHERE id=?", (video_id,)).fetchone()
+
+    def video_by_fingerprint(self, fingerprint: str) -> sqlite3.Row | None:
+        return self._q("SELECT * FROM videos WHERE fingerprint=?", (fingerprint,)).fetchone()
+
+    def video_by_path(self, path: Path) -> sqlite3.Row | None:
+        return self._q("SELECT * FROM videos WHERE path=?", (str(path),)).fetchone()
+
+    def videos(self) -> list[sqlite3.Row]:
+        """Every video with its counts of shots, dialogue segments and captions."""
+        return self._all(
+            """SELECT v.*, (SELECT count(*) FROM shots s WHERE s.video_id=v.id) AS n_shots,
+                      (SELECT count(*) FROM segments g JOIN shots s ON g.shot_id=s.id WHERE s.video_id=v.id) AS n_segments,
+                      (SELECT count(*) FROM shots s WHERE s.video_id=v.id AND s.caption IS NOT NULL) AS n_captions
+               FROM videos v ORDER BY v.name, v.id"""
+        )
+
+    def video_names(self) -> list[sqlite3.Row]:
+        return self._all("SELECT id, name, path FROM videos")
+
+    def fingerprints(self) -> set[str]:
+        return {r[0] for r in self._all("SELECT fingerprint FROM videos")}
+
+    def count(self, table: str) -> int:
+        if table not in _COUNTABLE:
+            raise ValueError(f"cannot count {table!r}; one of {_COUNTABLE}")
+        return int(self._q(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+    def describe(self, video_id: int) -> dict:
+        """A video with its shots (keyframe times, caption) and dialogue, as plain data."""
+        v = self.video(video_id)
+        shots = []
+        for s in self._all("SELECT * FROM shots WHERE video_id=? ORDER BY idx", (video_id,)):
+            kfs = self._all("SELECT time_s FROM keyframes WHERE shot_id=? ORDER BY time_s", (s["id"],))
+            shot = {"start_s": round(s["start_s"], 3), "end_s": round(s["end_s"], 3),
+                    "keyframes_s": [round(k["time_s"], 3) for k in kfs]}
+            if s["caption"]:
+                shot["caption"] = s["caption"]
+            shots.append(shot)
+        dialogue = [
+            {"start_s": round(g["start_s"], 3), "end_s": round(g["end_s"], 3), "text": g["text"], "shot": g["idx"]}
+            for g in self._all(
+                """SELECT g.*, s.idx FROM segments g JOIN shots s ON g.shot_id=s.id
+                   WHERE s.video_id=? ORDER BY g.start_s""",
+                (video_id,),
+            )
+        ]
+        try:
+            warnings = json.loads(v["warnings"] or "[]")
+        except ValueError:
+            warnings = []
+        return {
+            "id": v["id"], "path": v["path"], "name": v["name"], "duration_s": round(v["duration_s"] or 0.0, 3),
+            "fps": v["fps"], "width": v["width"], "height": v["height"], "language": v["language"] or "",
+            "warnings": warnings, "shots": shots, "dialogue": dialogue,
+        }
+
+    def insert_video(self, result: VideoResult, thumbs: list[str], replace_id: int | None = None) -> int:
+        """One video's rows and vectors in one transaction (``replace_id``: an earlier version of the
+        same file goes in the same transaction). Video ids are never reused, so a cited id stays valid."""
+        info = result.info
+        with self.transaction():
+            if replace_id is not None:
+                self._delete_video_rows(replace_id)
+            last = max(int(self.meta("last_video_id", 0) or 0),
+                       int(self._q("SELECT coalesce(max(id), 0) FROM videos").fetchone()[0]))
+            vid = last + 1
+            self._q(
+                """INSERT INTO videos(id, path, name, fingerprint, size_bytes, mtime, duration_s, fps, width, height,
+                   has_audio, language, warnings, added_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                (vid, str(info.path), info.path.name, result.fingerprint, info.size_bytes, _mtime(info.path),
+                 info.duration_s, info.fps, info.width, info.height, int(info.has_audio), result.language,
+                 json.dumps(result.warnings, ensure_ascii=False), time.time()),
+            )
+            self.set_meta("last_video_id", vid)
+            shot_ids = {}
+            for s in result.shots:
+                shot_ids[s.index] = int(self._q(
+                    "INSERT INTO shots(video_id, idx, start_s, end_s) VALUES(?,?,?,?)", (vid, s.index, s.start_s, s.end_s)
+                ).lastrowid)
+            kv = result.keyframe_vectors
+            for i, kf in enumerate(result.keyframes):
+                self._q("INSERT INTO keyframes(shot_id, time_s, thumb, vec) VALUES(?,?,?,?)",
+                        (shot_ids[kf.shot_index], kf.time_s, thumbs[i], blob(kv[i]) if kv is not None else None))
+            for i, g in enumerate(result.segments):
+                norm = normalize_for_match(g.text)
+                sid = int(self._q(
+                    "INSERT INTO segments(shot_id, start_s, end_s, text, language, vec, norm) VALUES(?,?,?,?,?,?,?)",
+                    (shot_ids[g.shot_index], g.start_s, g.end_s, g.text, g.language,
+                     blob(result.segment_vectors[i]), norm),
+                ).lastrowid)
+                self._q("INSERT INTO segments_fts(rowid, norm) VALUES(?, ?)", (sid, norm))
+            self.bump()  # a replaced version already marked every channel for rebuild
+        return vid
+
+    def delete_video(self, video_id: int) -> None:
+        with self.transaction():
+            self._delete_video_rows(video_id)
+
+    def _delete_video_rows(self, video_id: int) -> None:
+        self._q(
+            """INSERT INTO segments_fts(segments_fts, rowid, norm)
+               SELECT 'delete', g.id, g.norm FROM segments g JOIN shots s ON g.shot_id=s.id WHERE s.video_id=?""",
+            (video_id,),
+        )
+        self._q("DELETE FROM videos WHERE id=?", (video_id,))
+        self.bump(rebuild=CHANNELS)
+
+    def update_path(self, video_id: int, path: Path) -> None:
+        self._q("UPDATE videos SET path=?, name=?, mtime=? WHERE id=?", (str(path), path.name, _mtime(path), video_id))
+
+    # --- vectors -------------------------------------------------------------------
+    def vectors(self, channel: Channel, dim: int, after_id: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """(ids (n,) int64, vectors (n, dim) float32) of ``channel`` with id > ``after_id``.
+
+        A blob of the wrong size (damage) is left out rather than poisoning the index."""
+        ids, chunks = [], []
+        width = dim * 4
+        cur = self._q(f"SELECT id, {channel.vector_column} FROM {channel.table} "
+                      f"WHERE id>? AND {channel.vector_column} IS NOT NULL ORDER BY id", (after_id,))
+        while batch := cur.fetchmany(10_000):
+            good = [r for r in batch if len(r[1]) == width]
+            ids.extend(r[0] for r in good)
+            if good:
+                chunks.append(np.frombuffer(b"".join(r[1] for r in good), dtype=np.float32).reshape(-1, dim))
+        if not ids:
+            return np.zeros(0, np.int64), np.zeros((0, dim), np.float32)
+        return np.asarray(ids, np.int64), np.concatenate(chunks)
+
+    def has_vectors(self, channel: Channel) -> bool:
+        return self._q(f"SELECT 1 FROM {channel.table} WHERE {channel.vector_column} IS NOT NULL LIMIT 1"
+                       ).fetchone() is not None
+
+    def set_vectors(self, channel: Channel, items: Iterable[tuple[int, np.ndarray | None]]) -> None:
+        """Inside a transaction: set each row's vector for ``channel``."""
+        for row_id, vec in items:
+            self._q(f"UPDATE {channel.table} SET {channel.vector_column}=? WHERE id=?", (blob(vec), row_id))
+
+    def texts(self, channel: Channel) -> list[sqlite3.Row]:
+        """(id, text) of every row of a text channel that has text, for re-embedding."""
+        return self._all(f"SELECT id, {channel.text_column} AS text FROM {channel.table} "
+                         f"WHERE {channel.text_column} IS NOT NULL ORDER BY id")
+
+    def keyframes_with_video(self) -> list[sqlite3.Row]:
+        """Every keyframe with its thumbnail, time and video path (for re-embedding and thumbnail repair)."""
+        return self._all("""SELECT k.id, k.thumb, k.time_s, k.vec IS NOT NULL AS has_vec, v.path, v.fingerprint
+                            FROM keyframes k JOIN shots s ON k.shot_id=s.id JOIN videos v ON s.video_id=v.id
+                            ORDER BY k.id""")
+
+    # --- captions ------------------------------------------------------------------
+    def uncaptioned_shots(self) -> list[int]:
+        return [r[0] for r in self._all("SELECT id FROM shots WHERE caption IS NULL ORDER BY id")]
+
+    def shot_thumbs(self, shot_id: int, limit: int) -> list[str]:
+        return [r[0] for r in self._all("SELECT thumb FROM keyframes WHERE shot_id=? ORDER BY time_s LIMIT ?",
+                                        (shot_id, limit))]
+
+    def set_captions(self, items: Iterable[tuple[int, str, str, np.ndarray]]) -> None:
+        """items: (shot_id, caption, caption_en, vector), in one transaction."""
+        with self.transaction():
+            for shot_id, caption, caption_en, vec in items:
+                self._q("UPDATE shots SET caption=?, caption_en=?, caption_vec=? WHERE id=?",
+                        (caption, caption_en, blob(vec), shot_id))
+            self.bump(rebuild=("caption",))
+
+    def captioned_shots(self) -> list[sqlite3.Row]:
+        """(path, start_s, end_s, caption) of every captioned shot, by video then shot."""
+        return self._all("SELECT v.path, s.start_s, s.end_s, s.caption FROM shots s JOIN videos v ON s.video_id=v.id "
+                         "WHERE s.caption IS NOT NULL AND s.caption != '' ORDER BY v.path, s.idx")
+
+    # --- search --------------------------------------------------------------------
+    def rows_in(self, channel: Channel, video_ids: Sequence[int], from_s: float, to_s: float) -> np.ndarray:
+        """Row ids of ``channel`` in shots of ``video_ids`` that overlap ``from_s``..``to_s``."""
+        marks = ",".join("?" * len(video_ids))
+        cond = f"s.video_id IN ({marks}) AND s.end_s >= ? AND s.start_s <= ?"
+        if channel.table == "shots":
+            sql = f"SELECT s.id FROM shots s WHERE {cond}"
+        else:
+            sql = f"SELECT r.id FROM {channel.table} r JOIN shots s ON r.{channel.shot_column}=s.id WHERE {cond}"
+        return np.asarray([r[0] for r in self._all(sql, (*video_ids, from_s, to_s))], np.int64)
+
+    def by_id(self, table: str, ids: Iterable[int]) -> dict[int, sqlite3.Row]:
+        """Rows of ``table`` (shots, keyframes, segments) by id."""
+        if table not in ("shots", "keyframes", "segments"):
+            raise ValueError(f"no look-up by id for {table!r}")
+        ids = [int(i) for i in ids]
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        return {r["id"]: r for r in self._all(f"SELECT * FROM {table} WHERE id IN ({marks})", ids)}
+
+    def quote_candidates(self, norm: str, limit: int = 200) -> list[sqlite3.Row]:
+        """(id, norm) of segments sharing character trigrams with ``norm`` (or containing it, when
+        it is too short for trigrams)."""
+        if len(norm) >= 3:
+            grams = list(dict.fromkeys(norm[i : i + 3] for i in range(len(norm) - 2)))[:64]
+            match = " OR ".join('"' + g.replace('"', '""') + '"' for g in grams)
+            return self._all("SELECT s.id, s.norm FROM segments_fts f JOIN segments s ON s.id=f.rowid "
+                             "WHERE segments_fts MATCH ? ORDER BY f.rank LIMIT ?", (match, limit))
+        return self._all("SELECT id, norm FROM segments WHERE instr(norm, ?) > 0 LIMIT ?", (norm, limit))
+
+    def shot_with_video(self, shot_id: int) -> sqlite3.Row | None:
+        return self._q("SELECT s.*, v.id AS vid, v.path, v.name, v.fps FROM shots s JOIN videos v "
+                       "ON s.video_id=v.id WHERE s.id=?", (shot_id,)).fetchone()
+
+    def nearest_keyframe(self, shot_id: int, time_s: float) -> sqlite3.Row | None:
+        return self._q("SELECT * FROM keyframes WHERE shot_id=? ORDER BY abs(time_s - ?) LIMIT 1",
+                       (shot_id, time_s)).fetchone()
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return Path(path).stat().st_mtime
+    except OSError:
+        return 0.0

@@ -1,0 +1,44 @@
+"""Search channels: one definition each, read by the catalogue, the index caches, search,
+reindex and the pages.
+
+A channel is a kind of evidence a shot can match on: the picture (keyframe vectors from
+the image-text model), the dialogue (spoken lines embedded by the text model) and the
+captions (shot captions embedded by the text model). Each one says where its rows and
+vectors live in the catalogue, which model family embeds it, which setting weighs it in
+fusion, and how a hit's evidence names it. Adding a channel starts here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Channel:
+    name: str  # the key used everywhere: manifest, index file, settings, JSON
+    table: str  # catalogue table with one row per vector
+    vector_column: str
+    text_column: str  # what the row says (re-embedded by reindex); "" for the picture
+    shot_column: str  # the column that names the row's shot ("id" when the row is the shot)
+    model: str  # "visual" (image-text model) or "text" (sentence embedder)
+    label: str  # how evidence names it to a person
+
+    @property
+    def weight_setting(self) -> str:
+        """The Settings field that weighs this channel in fusion."""
+        return f"weight_{self.name}"
+
+
+VISUAL = Channel("visual", "keyframes", "vec", "", "shot_id", "visual", "picture")
+DIALOGUE = Channel("dialogue", "segments", "vec", "text", "shot_id", "text", "dialogue")
+CAPTION = Channel("caption", "shots", "caption_vec", "caption_en", "id", "text", "caption")
+
+CHANNELS: dict[str, Channel] = {c.name: c for c in (VISUAL, DIALOGUE, CAPTION)}
+NAMES: tuple[str, ...] = tuple(CHANNELS)
+
+
+def get(name: str) -> Channel:
+    try:
+        return CHANNELS[name]
+    except KeyError:
+        raise ValueError(f"unknown channel {name!r}; available = {list(CHANNELS)}") from None
