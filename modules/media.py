@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import shutil
+import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -192,6 +196,19 @@ def decode_audio(path: Path, start_s: float | None = None, end_s: float | None =
     return audio
 
 
+def upright_rgb(frame, width: int) -> np.ndarray:
+    """A decoded frame as RGB ``(h, w, 3)`` uint8, ``width`` wide as it is meant to be seen:
+    the stream's display rotation applied (a phone's portrait clip stays portrait)."""
+    quarter = int(round((getattr(frame, "rotation", 0) or 0) / 90)) % 4
+    w, h = (frame.width, frame.height) if quarter % 2 == 0 else (frame.height, frame.width)
+    out_h = max(2, int(round(width * h / w / 2)) * 2)
+    if quarter % 2 == 0:
+        rgb = frame.to_ndarray(width=width, height=out_h, format="rgb24")
+    else:  # decode at the size that is ``width`` wide once turned
+        rgb = frame.to_ndarray(width=out_h, height=width, format="rgb24")
+    return np.ascontiguousarray(np.rot90(rgb, quarter)) if quarter else rgb
+
+
 def sample_frames(path: Path, start_s: float, end_s: float, n: int, width: int = 448) -> list[np.ndarray]:
     """``n`` RGB frames evenly spread over ``start_s``..``end_s`` (the centres of n equal parts)."""
     import av
@@ -211,26 +228,43 @@ def sample_frames(path: Path, start_s: float, end_s: float, n: int, width: int =
             for frame in frames:
                 t = float(frame.time or 0.0)
                 while ti < len(targets) and t >= targets[ti]:
-                    h = max(2, int(round(width * frame.height / frame.width / 2)) * 2)
-                    out.append(frame.to_ndarray(width=width, height=h, format="rgb24"))
+                    out.append(upright_rgb(frame, width))
                     ti += 1
                 if ti == len(targets) or t > end_s:
                     return out
     return out
 
 
-def export_clip(path: Path, start_s: float, end_s: float, out: Path) -> float:
-    """Copy ``start_s``..``end_s`` of a video into ``out`` (MP4) without re-encoding.
+def export_clip(path: Path, start_s: float, end_s: float, out: Path, *, exact: bool = False) -> float:
+    """Write ``start_s``..``end_s`` of a video to ``out`` (MP4); returns where ``start_s`` falls in it.
 
-    A stream copy has to begin on a keyframe, so the clip may start up to a GOP
-    early; returns that lead in seconds (where ``start_s`` falls inside the clip).
-    Used to play a moment without handing the player the whole file.
+    By default a stream copy (fast, no quality loss), which has to begin on a keyframe, so the
+    clip may start up to a GOP early (the returned lead). Where the codec cannot go into MP4
+    (WMV, FLV) or ``exact`` is asked for, the span is re-encoded (H.264 + AAC) and starts on the
+    frame: lead 0. Concurrent calls for the same ``out`` each write their own temporary file
+    and the last rename wins, so a reader never sees half a clip.
     """
-    import av
-
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".part.mp4")
+    tmp = out.with_name(f".{out.stem}.{os.getpid()}.{threading.get_ident()}.part.mp4")
+    try:
+        if exact:
+            lead = _reencode_span(path, start_s, end_s, tmp)
+        else:
+            try:
+                lead = _copy_span(path, start_s, end_s, tmp)
+            except Exception as exc:  # noqa: BLE001 - PyAV raises ValueError or FFmpegError for codecs MP4 refuses
+                log.info("%s: stream copy not possible (%s); re-encoding the span", Path(path).name, exc)
+                lead = _reencode_span(path, start_s, end_s, tmp)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return lead
+
+
+def _copy_span(path: Path, start_s: float, end_s: float, tmp: Path) -> float:
+    import av
+
     with av.open(str(path)) as src, av.open(str(tmp), "w", format="mp4") as dst:
         streams = [src.streams.video[0]] + list(src.streams.audio[:1])
         mapping = {s.index: dst.add_stream_from_template(s) for s in streams}
@@ -252,5 +286,22 @@ def export_clip(path: Path, start_s: float, end_s: float, out: Path) -> float:
             packet.dts -= shift
             packet.stream = mapping[packet.stream.index]
             dst.mux(packet)
-    tmp.replace(out)
-    return max(0.0, start_s - (origin or start_s))
+    if origin is None:
+        raise VideoOpenFailure(f"{Path(path).name}: no video in {start_s:.2f}-{end_s:.2f} s")
+    return max(0.0, start_s - origin)
+
+
+def _reencode_span(path: Path, start_s: float, end_s: float, tmp: Path) -> float:
+    """Frame-accurate: ffmpeg seeks exactly when it decodes (``-ss`` before ``-i``)."""
+    if shutil.which("ffmpeg") is None:
+        raise VideoOpenFailure("this clip needs re-encoding and the ffmpeg command is not installed "
+                               "(sudo apt-get install ffmpeg; setup.sh does this)")
+    cmd = ["ffmpeg", "-v", "error", "-y", "-ss", f"{max(0.0, start_s):.3f}", "-i", str(path),
+           "-t", f"{max(0.01, end_s - start_s):.3f}", "-map", "0:v:0", "-map", "0:a:0?",
+           "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
+           "-c:a", "aac", "-b:a", "160k", "-movflags", "+faststart", "-f", "mp4", str(tmp)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise VideoOpenFailure(f"{Path(path).name}: could not cut {start_s:.2f}-{end_s:.2f} s "
+                               f"({proc.stderr.strip()[-300:]})")
+    return 0.0

@@ -8,6 +8,7 @@ ones, by a CLI flag. Nothing here loads a model or touches the disk.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -90,6 +91,18 @@ class Settings:
     # --- app ------------------------------------------------------------------
     upload_dir: Path = Path("data/uploads")
     max_upload_mb: int = 4096
+    # Folders on the server the app may ingest from ("Folder on this server"), separated by
+    # ":" (os.pathsep). "" = the home folder of the user running the app. Anything a visitor
+    # ingests they can then play, so a team server should name its media folders only.
+    media_roots: str = ""
+
+    def __post_init__(self) -> None:
+        for name, (lo, hi) in BOUNDS.items():
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and lo <= value <= hi):
+                flag = name.replace("_", "-")
+                raise ValueError(f"{name} (--{flag} or {ENV_PREFIX}{name.upper()}) must be between {lo:g} and {hi:g} "
+                                 f"(got {value!r})")
 
     def with_overrides(self, **changes: Any) -> "Settings":
         """A copy with the given fields changed; ``None`` values are ignored."""
@@ -123,9 +136,35 @@ class Settings:
         return (self.visual_model or name, self.visual_pretrained or (tag if not self.visual_model else ""))
 
     @property
+    def media_root_paths(self) -> list[Path]:
+        roots = [r for r in self.media_roots.split(os.pathsep) if r.strip()] or [str(Path.home())]
+        return [Path(r).expanduser().resolve() for r in roots]
+
+    def allowed_folder(self, folder: Path) -> bool:
+        """Whether the app may ingest ``folder``: it lies under one of the media roots (links resolved)."""
+        try:
+            real = Path(folder).expanduser().resolve()
+        except (OSError, RuntimeError):
+            return False
+        return any(real == r or real.is_relative_to(r) for r in self.media_root_paths)
+
+    @property
     def asr_choice(self) -> str:
         return self.asr_model or ASR_PRESETS[self.preset]
 
+
+# Every count and size a user can set, with the range it must fall in: checked when the
+# settings are made, before anything is decoded or loaded (a million caption frames would
+# fill any machine's memory before the model even loads).
+BOUNDS: dict[str, tuple[float, float]] = {
+    "shot_threshold": (0.01, 255), "min_shot_s": (0, 60), "detect_width": (32, 1920),
+    "keyframe_every_s": (0.25, 600), "candidate_fps": (0.1, 30), "thumb_width": (32, 1920),
+    "embed_batch": (1, 1024), "top_k": (1, 100), "rrf_k": (1, 1000),
+    "weight_visual": (0, 100), "weight_dialogue": (0, 100), "weight_caption": (0, 100), "weight_quote": (0, 100),
+    "exact_index_max": (0, 100_000_000), "merge_gap_s": (0, 600),
+    "caption_frames": (1, 32), "max_caption_span_s": (1, 3600), "workers": (1, 64),
+    "max_upload_mb": (1, 1 << 20),
+}
 
 _TYPES = {f.name: f.type for f in fields(Settings)}
 
@@ -144,9 +183,12 @@ def _coerce(name: str, value: Any) -> Any:
         return Path(value).expanduser()
     if kind == "bool":
         return value.strip().lower() in {"1", "true", "yes", "on"}
-    if kind == "int":
-        return int(value)
-    if kind == "float":
-        return float(value)
+    try:
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+    except ValueError:
+        raise ValueError(f"setting {name} must be a {kind} (got {value!r})") from None
     return value
 

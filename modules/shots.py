@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 
 from models.shot_detector import make_shot_detector
-from modules.media import DecodeStats, iter_frames
+from modules.media import DecodeStats, iter_frames, upright_rgb
 from modules.schema import Shot, VideoInfo
 from modules.settings import Settings
 
@@ -59,7 +59,7 @@ def scan_video(info: VideoInfo, settings: Settings, progress: Callable[[float], 
     detector = make_shot_detector(settings.shot_detector, settings.shot_threshold, settings.min_shot_s, fps)
     aspect = info.height / info.width
     dw, dh = settings.detect_width, _even(settings.detect_width * aspect)
-    tw, th = settings.thumb_width, _even(settings.thumb_width * aspect)
+    tw = settings.thumb_width
 
     times: list[float] = []
     recent: deque = deque(maxlen=detector.lag_frames + 2)  # (idx, t, frame) to catch the first frame of a shot
@@ -89,10 +89,10 @@ def scan_video(info: VideoInfo, settings: Settings, progress: Callable[[float], 
         recent.append((idx, t, frame))
         small = frame.to_ndarray(width=dw, height=dh, format="bgr24")
         if t >= next_cand_t:
-            candidates.append((idx, t, frame.to_ndarray(width=tw, height=th, format="rgb24")))
+            candidates.append((idx, t, upright_rgb(frame, tw)))
             next_cand_t = t + cand_step
         for cut in detector.push(idx, small):
-            _ensure_candidate(candidates, recent, cut, tw, th)
+            _ensure_candidate(candidates, recent, cut, tw)
             if cut > shot_start_idx:
                 close_shot(cut, times[cut])
         if len(candidates) > MAX_CANDIDATES_PER_SHOT:
@@ -112,13 +112,13 @@ def scan_video(info: VideoInfo, settings: Settings, progress: Callable[[float], 
     return ShotScan(shots, picked, end_t, stats)
 
 
-def _ensure_candidate(candidates, recent, cut_idx: int, tw: int, th: int) -> None:
+def _ensure_candidate(candidates, recent, cut_idx: int, tw: int) -> None:
     """Keep the first frame of a new shot as a candidate, so even a very short shot has one."""
     if any(c[0] == cut_idx for c in candidates):
         return
     for idx, t, frame in recent:
         if idx == cut_idx:
-            candidates.append((idx, t, frame.to_ndarray(width=tw, height=th, format="rgb24")))
+            candidates.append((idx, t, upright_rgb(frame, tw)))
             candidates.sort(key=lambda c: c[0])
             return
 

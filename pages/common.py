@@ -4,6 +4,8 @@ sidebar that says which models are active, and small formatting helpers."""
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
 from pathlib import Path
 
 import streamlit as st
@@ -100,18 +102,29 @@ def clip_for(video: str, start_s: float, end_s: float) -> tuple[str, float]:
     key = hashlib.sha1(f"{video}|{start_s:.2f}|{end_s:.2f}".encode()).hexdigest()[:16]
     out = settings().db_dir / ".clips" / f"{key}.mp4"
     lead_file = out.with_suffix(".lead")
-    if not out.exists() or not lead_file.exists():
-        lead = export_clip(Path(video), start_s, end_s, out)
-        lead_file.write_text(str(lead))
-        _prune(out.parent, keep=KEEP_CLIPS)
-    return str(out), float(lead_file.read_text())
+    try:
+        return str(out), float(lead_file.read_text())
+    except (OSError, ValueError):
+        pass  # not made yet (or half made by a request beside this one): make it
+    lead = export_clip(Path(video), start_s, end_s, out)
+    tmp = lead_file.with_name(f".{lead_file.name}.{os.getpid()}.{threading.get_ident()}")
+    tmp.write_text(str(lead))
+    os.replace(tmp, lead_file)  # the lead is written last: its presence means the clip is whole
+    _prune(out.parent, keep=KEEP_CLIPS)
+    return str(out), lead
 
 
 KEEP_CLIPS = 50  # played clips kept on disk; older ones are made again when played again
 
 
 def _prune(folder: Path, keep: int) -> None:
-    clips = sorted(folder.glob("*.mp4"), key=lambda p: p.stat().st_mtime, reverse=True)
+    def age(p: Path) -> float:
+        try:
+            return p.stat().st_mtime
+        except OSError:  # removed by a request beside this one
+            return 0.0
+
+    clips = sorted((p for p in folder.glob("*.mp4") if not p.name.startswith(".")), key=age, reverse=True)
     for old in clips[keep:]:
-        old.unlink(missing_ok=True)
         old.with_suffix(".lead").unlink(missing_ok=True)
+        old.unlink(missing_ok=True)

@@ -44,6 +44,21 @@ class PageProgress(IngestProgress):
         self.video.progress(1.0, text=f"{path.name}: {status}")
 
 
+def remove_video(video_id: int) -> bool:
+    """Take a video out; an ingest running in another tab (the library is locked) is said, not raised."""
+    from modules.library import Library
+
+    try:
+        with Library.open(cfg.db_dir, writable=True) as lib:
+            lib.remove_video(video_id)
+    except USER_ERRORS as exc:
+        st.error(str(exc))
+        return False
+    finally:
+        library_changed()
+    return True
+
+
 def run_ingest(paths: list[Path], captions: bool = False) -> None:
     progress = PageProgress()
     try:
@@ -70,7 +85,7 @@ with tab_upload:
         for f in files:
             try:  # to disk in 8 MB chunks, under a safe name, then the upload buffer is let go
                 saved.append(save_upload(f, f.name, cfg.upload_dir, cfg.max_upload_mb << 20))
-            except UploadRejected as exc:
+            except UploadRejected as exc:  # one bad file is said; the others are still ingested
                 rejected.append(str(exc))
         for r in rejected:
             st.error(r)
@@ -82,7 +97,11 @@ with tab_folder:
     captions = st.checkbox("Also caption every shot (slow on a CPU)", key="ingest.captions")
     if st.button("Ingest folder", key="ingest.folder_go", disabled=not folder):
         p = Path(folder).expanduser()
-        if not p.is_dir():
+        if not cfg.allowed_folder(p):
+            roots = ", ".join(str(r) for r in cfg.media_root_paths)
+            st.error(f"{p} is outside the media folders this server may read ({roots}); "
+                     f"the server's operator can add it to SCENE_FINDER_MEDIA_ROOTS")
+        elif not p.is_dir():
             st.error(f"{p} is not a folder on this server")
         else:
             run_ingest([p], captions=captions)
@@ -108,21 +127,13 @@ else:
     choice = st.selectbox("Video", list(names), key="ingest.pick")
     c1, c2 = st.columns(2)
     if c1.button("Remove from library", key="ingest.remove"):
-        from modules.library import Library
-
-        with Library.open(cfg.db_dir, writable=True) as lib:
-            lib.remove_video(names[choice]["id"])
-        library_changed()
-        st.toast(f"Removed {names[choice]['name']}")
-        time.sleep(0.2)
-        st.rerun()
+        if remove_video(names[choice]["id"]):
+            st.toast(f"Removed {names[choice]['name']}")
+            time.sleep(0.2)
+            st.rerun()
     if c2.button("Re-ingest", key="ingest.reingest"):
         path = Path(names[choice]["path"])
         if not path.exists():
             st.error(f"{path} is no longer there; remove it instead")
-        else:
-            from modules.library import Library
-
-            with Library.open(cfg.db_dir, writable=True) as lib:
-                lib.remove_video(names[choice]["id"])
+        elif remove_video(names[choice]["id"]):
             run_ingest([path])

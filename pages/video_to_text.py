@@ -48,8 +48,11 @@ if video is not None:
     start, end = st.slider("Span (seconds)", 0.0, dur, (0.0, min(dur, 10.0)), step=0.5, key="v2t.span")
     st.caption(f"{mmss(start)} – {mmss(end)} ({end - start:.1f} s) of {mmss(dur)}")
     if end > start:
-        clip, lead = clip_for(str(video), start, end)
-        st.video(clip, start_time=int(lead))
+        try:
+            clip, lead = clip_for(str(video), start, end)
+            st.video(clip, start_time=int(lead))
+        except (*USER_ERRORS, OSError) as exc:
+            st.error(f"Cannot preview this span: {exc}")
     langs = st.multiselect("Caption languages", ["ko", "en"], default=["ko", "en"], key="v2t.langs")
     base_only = st.checkbox("Base model only (ignore the LoRA adapter)", key="v2t.base_only")
     if st.button("Describe this span", key="v2t.go", type="primary", disabled=not langs):

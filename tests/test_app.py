@@ -25,6 +25,7 @@ def app_env(settings, monkeypatch, tmp_path):
         if k.startswith("SCENE_FINDER_"):
             monkeypatch.setenv(k, v)
     monkeypatch.setenv("SCENE_FINDER_UPLOAD_DIR", str(tmp_path / "uploads"))
+    monkeypatch.setenv("SCENE_FINDER_MEDIA_ROOTS", str(tmp_path))  # the only server folder the app may read
     st.cache_resource.clear()
     st.cache_data.clear()
     yield settings
@@ -100,6 +101,25 @@ def test_ingest_page_refuses_a_missing_folder(app_env, tmp_path):
     at.text_input(key="ingest.folder").input(str(tmp_path / "nowhere")).run()
     at.button(key="ingest.folder_go").click().run()
     assert not at.exception and any("not a folder" in e.value for e in at.error)
+
+
+def test_ingest_page_refuses_a_folder_outside_the_media_roots(app_env):
+    at = _page("ingest").run()
+    at.text_input(key="ingest.folder").input("/etc").run()
+    at.button(key="ingest.folder_go").click().run()
+    assert not at.exception
+    assert any("outside the media folders" in e.value and "SCENE_FINDER_MEDIA_ROOTS" in e.value for e in at.error)
+
+
+def test_remove_while_another_tab_ingests_is_said_not_raised(filled):
+    from modules.library import Library
+
+    at = _page("ingest").run()
+    with Library.open(filled.db_dir, writable=True):  # another session's ingest holds the write lock
+        at.button(key="ingest.remove").click().run()
+    assert not at.exception
+    assert any("another ingest is writing" in e.value for e in at.error)
+    assert len(at.dataframe[-1].value) == 2  # nothing removed
 
 
 def test_video_to_text_page_captions_a_library_span(filled, monkeypatch, tmp_path):
