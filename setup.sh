@@ -2,11 +2,19 @@
 # Set up Scene Finder: system tools, a virtual environment, the pinned packages,
 # and (where a network allows) the default model weights. Safe to run again.
 #   ./setup.sh          the app
-#   ./setup.sh --dev    plus test and benchmark tools (Chromium for the browser test)
+#   ./setup.sh --ray    plus Ray, for `ingest --ray`
+#   ./setup.sh --dev    plus test and benchmark tools (Chromium for the browser test) and Ray
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=${PYTHON:-python3}
-DEV=0; [ "${1:-}" = "--dev" ] && DEV=1
+DEV=0; RAY=0
+for arg in "$@"; do
+  case "$arg" in
+    --dev) DEV=1; RAY=1 ;;
+    --ray) RAY=1 ;;
+    *) echo "usage: ./setup.sh [--dev] [--ray]" >&2; exit 2 ;;
+  esac
+done
 
 apt_install() {  # only what is missing; needs root or sudo
   local missing=()
@@ -17,11 +25,15 @@ apt_install() {  # only what is missing; needs root or sudo
     echo "installing system packages: ${missing[*]}"
     $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "please install: ${missing[*]} (ffmpeg and espeak-ng make the sample clips)" >&2
+    echo "please install: ${missing[*]} with your package manager (ffmpeg and espeak-ng make the sample clips;" \
+         "tesseract's kor and eng data read text on screen)" >&2
   fi
 }
-apt_install ffmpeg espeak-ng
-[ $DEV -eq 1 ] && apt_install chromium
+# ffmpeg: clips and re-encoding; espeak-ng: the sample clips' speech;
+# tesseract's Korean and English data: text on screen (without them that channel is off, with a warning)
+apt_install ffmpeg espeak-ng tesseract-ocr-kor tesseract-ocr-eng
+# the browser test, and a CJK font for it and for the rendered-text tests and benches
+[ $DEV -eq 1 ] && apt_install chromium fonts-noto-cjk
 
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 PIP=(.venv/bin/python -m pip install -q --disable-pip-version-check)
@@ -45,6 +57,9 @@ PY
 fi
 "${PIP[@]}" -r requirements.txt
 [ $DEV -eq 1 ] && "${PIP[@]}" -r requirements-dev.txt
+[ $RAY -eq 1 ] && "${PIP[@]}" -r requirements-ray.txt
+# the `scene-finder` command (the code stays here, editable; `python main.py` works as well)
+"${PIP[@]}" --no-deps -e .
 
 # Fetch the default weights where a network allows; say what runs where it does not.
 .venv/bin/python main.py models || echo "note: some models are not available yet; see above"

@@ -64,9 +64,23 @@ CREATE INDEX IF NOT EXISTS segments_shot ON segments(shot_id);
 -- dialogue normalised for quote matching (case, width, spacing and punctuation removed)
 CREATE VIRTUAL TABLE IF NOT EXISTS segments_fts USING fts5(
     norm, tokenize='trigram', content='segments', content_rowid='id');
+-- text read in the picture (subtitles, title cards, signs), one row per distinct line per shot
+CREATE TABLE IF NOT EXISTS screen_texts (
+    id INTEGER PRIMARY KEY,
+    shot_id INTEGER NOT NULL REFERENCES shots(id) ON DELETE CASCADE,
+    start_s REAL NOT NULL, end_s REAL NOT NULL, text TEXT NOT NULL, confidence REAL, vec BLOB,
+    norm TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS screen_texts_shot ON screen_texts(shot_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS screen_texts_fts USING fts5(
+    norm, tokenize='trigram', content='screen_texts', content_rowid='id');
+-- videos whose picture has been read for text (with no text found, too), and by what
+CREATE TABLE IF NOT EXISTS screen_read (
+    video_id INTEGER PRIMARY KEY REFERENCES videos(id) ON DELETE CASCADE, reader TEXT NOT NULL, read_at REAL
+);
 """
 
-_COUNTABLE = ("videos", "shots", "keyframes", "segments")
+_COUNTABLE = ("videos", "shots", "keyframes", "segments", "screen_texts")
 
 
 def normalize_for_match(text: str) -> str:
@@ -114,6 +128,8 @@ class Catalog:
         self.path = path
         self._conn = conn
         self.writable = writable
+        # a library made by an older version, opened read-only, lacks the newer tables
+        self.tables = {r[0] for r in self._all("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
 
     # --- opening -------------------------------------------------------------------
     @classmethod
@@ -228,9 +244,54 @@ class Catalog:
         return self._all(
             """SELECT v.*, (SELECT count(*) FROM shots s WHERE s.video_id=v.id) AS n_shots,
                       (SELECT count(*) FROM segments g JOIN shots s ON g.shot_id=s.id WHERE s.video_id=v.id) AS n_segments,
-                      (SELECT count(*) FROM shots s WHERE s.video_id=v.id AND s.caption IS NOT NULL) AS n_captions
-               FROM videos v ORDER BY v.name, v.id"""
+                      (SELECT count(*) FROM shots s WHERE s.video_id=v.id AND s.caption IS NOT NULL) AS n_captions,
+                      {n_screen} AS n_screen
+               FROM videos v ORDER BY v.name, v.id""".format(n_screen=(
+                "(SELECT count(*) FROM screen_texts t JOIN shots s ON t.shot_id=s.id WHERE s.video_id=v.id)"
+                if "screen_texts" in self.tables else "0"))
         )
+
+    def videos_matching(self, ref: str) -> list[sqlite3.Row]:
+        """Videos an id, a path or a file name names (names compared in NFC: macOS writes NFD)."""
+        ref = str(ref).strip()
+        if ref.isdigit():
+            row = self.video(int(ref))
+            if row is not None:
+                return [row]
+        want = unicodedata.normalize("NFC", ref)
+        return [r for r in self._all("SELECT * FROM videos ORDER BY id")
+                if want in (unicodedata.normalize("NFC", r["path"]), unicodedata.normalize("NFC", r["name"]))]
+
+    def timeline(self, video_id: int) -> list[dict]:
+        """The video's shots in order, each with its first keyframe's thumbnail, its dialogue and its
+        text on screen."""
+        shots = {s["id"]: {"shot_id": s["id"], "index": s["idx"], "start_s": s["start_s"], "end_s": s["end_s"],
+                           "thumb": "", "dialogue": [], "screen_text": [], "caption": s["caption"] or ""}
+                 for s in self.shots_of(video_id)}
+        for k in self._all("SELECT k.shot_id, k.thumb FROM keyframes k JOIN shots s ON k.shot_id=s.id "
+                           "WHERE s.video_id=? ORDER BY k.time_s", (video_id,)):
+            shots[k["shot_id"]]["thumb"] = shots[k["shot_id"]]["thumb"] or k["thumb"]
+        for g in self._all("SELECT g.shot_id, g.start_s, g.text FROM segments g JOIN shots s ON g.shot_id=s.id "
+                           "WHERE s.video_id=? ORDER BY g.start_s", (video_id,)):
+            shots[g["shot_id"]]["dialogue"].append({"start_s": g["start_s"], "text": g["text"]})
+        if "screen_texts" in self.tables:
+            for t in self._all("SELECT t.shot_id, t.start_s, t.text FROM screen_texts t JOIN shots s "
+                               "ON t.shot_id=s.id WHERE s.video_id=? ORDER BY t.start_s", (video_id,)):
+                shots[t["shot_id"]]["screen_text"].append({"start_s": t["start_s"], "text": t["text"]})
+        return sorted(shots.values(), key=lambda s: s["index"])
+
+    def keyframe_vector_near(self, video_id: int, time_s: float) -> tuple[int, np.ndarray | None]:
+        """(shot id, picture vector) of the video's keyframe nearest ``time_s``."""
+        row = self._q("SELECT k.shot_id, k.vec FROM keyframes k JOIN shots s ON k.shot_id=s.id WHERE s.video_id=? "
+                      "ORDER BY abs(k.time_s - ?) LIMIT 1", (video_id, time_s)).fetchone()
+        if row is None:
+            return 0, None
+        return row["shot_id"], (np.frombuffer(row["vec"], np.float32).copy() if row["vec"] else None)
+
+    def shot_at(self, video_id: int, time_s: float) -> int | None:
+        row = self._q("SELECT id FROM shots WHERE video_id=? AND start_s <= ? ORDER BY start_s DESC LIMIT 1",
+                      (video_id, time_s)).fetchone()
+        return row["id"] if row else None
 
     def video_names(self) -> list[sqlite3.Row]:
         return self._all("SELECT id, name, path FROM videos")
@@ -262,6 +323,14 @@ class Catalog:
                 (video_id,),
             )
         ]
+        screen = [
+            {"start_s": round(t["start_s"], 3), "end_s": round(t["end_s"], 3), "text": t["text"], "shot": t["idx"]}
+            for t in (self._all(
+                """SELECT t.*, s.idx FROM screen_texts t JOIN shots s ON t.shot_id=s.id
+                   WHERE s.video_id=? ORDER BY t.start_s, t.id""",
+                (video_id,),
+            ) if "screen_texts" in self.tables else [])
+        ]
         try:
             warnings = json.loads(v["warnings"] or "[]")
         except ValueError:
@@ -269,7 +338,7 @@ class Catalog:
         return {
             "id": v["id"], "path": v["path"], "name": v["name"], "duration_s": round(v["duration_s"] or 0.0, 3),
             "fps": v["fps"], "width": v["width"], "height": v["height"], "language": v["language"] or "",
-            "warnings": warnings, "shots": shots, "dialogue": dialogue,
+            "warnings": warnings, "shots": shots, "dialogue": dialogue, "screen_text": screen,
         }
 
     def insert_video(self, result: VideoResult, thumbs: list[str], replace_id: int | None = None) -> int:
@@ -307,8 +376,38 @@ class Catalog:
                      blob(result.segment_vectors[i]), norm),
                 ).lastrowid)
                 self._q("INSERT INTO segments_fts(rowid, norm) VALUES(?, ?)", (sid, norm))
+            if result.screen_texts is not None:
+                self._insert_screen_texts(vid, shot_ids, result.screen_texts, result.screen_vectors,
+                                          result.screen_reader)
             self.bump()  # a replaced version already marked every channel for rebuild
         return vid
+
+    def _insert_screen_texts(self, video_id: int, shot_ids: dict[int, int], items, vectors, reader: str) -> None:
+        for i, t in enumerate(items):
+            norm = normalize_for_match(t.text)
+            rid = int(self._q(
+                "INSERT INTO screen_texts(shot_id, start_s, end_s, text, confidence, vec, norm) VALUES(?,?,?,?,?,?,?)",
+                (shot_ids[t.shot_index], t.start_s, t.end_s, t.text, t.confidence,
+                 blob(vectors[i]) if vectors is not None else None, norm),
+            ).lastrowid)
+            self._q("INSERT INTO screen_texts_fts(rowid, norm) VALUES(?, ?)", (rid, norm))
+        self._q("INSERT OR REPLACE INTO screen_read(video_id, reader, read_at) VALUES(?,?,?)",
+                (video_id, reader, time.time()))
+
+    def add_screen_texts(self, video_id: int, items, vectors, reader: str) -> None:
+        """The on-screen text of a video already in the library (``reindex --ocr``), in one transaction."""
+        shot_ids = {r["idx"]: r["id"] for r in self._all("SELECT id, idx FROM shots WHERE video_id=?", (video_id,))}
+        with self.transaction():
+            self._insert_screen_texts(video_id, shot_ids, items, vectors, reader)
+            self.bump()
+
+    def videos_without_screen_text(self) -> list[sqlite3.Row]:
+        """Videos whose picture was never read for text (added before the channel, or with it off)."""
+        return self._all("SELECT v.* FROM videos v LEFT JOIN screen_read r ON r.video_id=v.id "
+                         "WHERE r.video_id IS NULL ORDER BY v.id")
+
+    def shots_of(self, video_id: int) -> list[sqlite3.Row]:
+        return self._all("SELECT * FROM shots WHERE video_id=? ORDER BY idx", (video_id,))
 
     def delete_video(self, video_id: int) -> None:
         with self.transaction():
@@ -318,6 +417,11 @@ class Catalog:
         self._q(
             """INSERT INTO segments_fts(segments_fts, rowid, norm)
                SELECT 'delete', g.id, g.norm FROM segments g JOIN shots s ON g.shot_id=s.id WHERE s.video_id=?""",
+            (video_id,),
+        )
+        self._q(
+            """INSERT INTO screen_texts_fts(screen_texts_fts, rowid, norm)
+               SELECT 'delete', t.id, t.norm FROM screen_texts t JOIN shots s ON t.shot_id=s.id WHERE s.video_id=?""",
             (video_id,),
         )
         self._q("DELETE FROM videos WHERE id=?", (video_id,))
@@ -345,6 +449,8 @@ class Catalog:
         return np.asarray(ids, np.int64), np.concatenate(chunks)
 
     def has_vectors(self, channel: Channel) -> bool:
+        if channel.table not in self.tables:
+            return False
         return self._q(f"SELECT 1 FROM {channel.table} WHERE {channel.vector_column} IS NOT NULL LIMIT 1"
                        ).fetchone() is not None
 
@@ -398,7 +504,7 @@ class Catalog:
 
     def by_id(self, table: str, ids: Iterable[int]) -> dict[int, sqlite3.Row]:
         """Rows of ``table`` (shots, keyframes, segments) by id."""
-        if table not in ("shots", "keyframes", "segments"):
+        if table not in ("shots", "keyframes", "segments", "screen_texts"):
             raise ValueError(f"no look-up by id for {table!r}")
         ids = [int(i) for i in ids]
         if not ids:
@@ -406,15 +512,16 @@ class Catalog:
         marks = ",".join("?" * len(ids))
         return {r["id"]: r for r in self._all(f"SELECT * FROM {table} WHERE id IN ({marks})", ids)}
 
-    def quote_candidates(self, norm: str, limit: int = 200) -> list[sqlite3.Row]:
-        """(id, norm) of segments sharing character trigrams with ``norm`` (or containing it, when
-        it is too short for trigrams)."""
+    def literal_candidates(self, channel: Channel, norm: str, limit: int = 200) -> list[sqlite3.Row]:
+        """(id, norm) of ``channel``'s rows sharing character trigrams with ``norm`` (or containing it,
+        when it is too short for trigrams), best first."""
+        table, fts = channel.table, channel.fts_table
         if len(norm) >= 3:
             grams = list(dict.fromkeys(norm[i : i + 3] for i in range(len(norm) - 2)))[:64]
             match = " OR ".join('"' + g.replace('"', '""') + '"' for g in grams)
-            return self._all("SELECT s.id, s.norm FROM segments_fts f JOIN segments s ON s.id=f.rowid "
-                             "WHERE segments_fts MATCH ? ORDER BY f.rank LIMIT ?", (match, limit))
-        return self._all("SELECT id, norm FROM segments WHERE instr(norm, ?) > 0 LIMIT ?", (norm, limit))
+            return self._all(f"SELECT s.id, s.norm FROM {fts} f JOIN {table} s ON s.id=f.rowid "
+                             f"WHERE {fts} MATCH ? ORDER BY f.rank LIMIT ?", (match, limit))
+        return self._all(f"SELECT id, norm FROM {table} WHERE instr(norm, ?) > 0 LIMIT ?", (norm, limit))
 
     def shot_with_video(self, shot_id: int) -> sqlite3.Row | None:
         return self._q("SELECT s.*, v.id AS vid, v.path, v.name, v.fps FROM shots s JOIN videos v "

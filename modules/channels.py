@@ -2,8 +2,9 @@
 reindex and the pages.
 
 A channel is a kind of evidence a shot can match on: the picture (keyframe vectors from
-the image-text model), the dialogue (spoken lines embedded by the text model) and the
-captions (shot captions embedded by the text model). Each one says where its rows and
+the image-text model), the dialogue (spoken lines embedded by the text model), the
+captions (shot captions embedded by the text model) and the text on screen (subtitles,
+title cards and signs read by OCR, embedded by the text model). Each one says where its rows and
 vectors live in the catalogue, which model family embeds it, which setting weighs it in
 fusion, and how a hit's evidence names it. Adding a channel starts here.
 """
@@ -22,6 +23,10 @@ class Channel:
     shot_column: str  # the column that names the row's shot ("id" when the row is the shot)
     model: str  # "visual" (image-text model) or "text" (sentence embedder)
     label: str  # how evidence names it to a person
+    fts_table: str = ""  # a trigram index of the normalised text, for quotes and literal matches
+    query_part: str = "picture"  # what of the query it embeds: "picture" or "dialogue" (quotes, else all)
+    literal_unquoted: bool = False  # match the unquoted query literally too (signs are remembered word for word)
+    how_to_fill: str = ""  # for a channel not every library has rows in: the command that fills it
 
     @property
     def weight_setting(self) -> str:
@@ -30,10 +35,14 @@ class Channel:
 
 
 VISUAL = Channel("visual", "keyframes", "vec", "", "shot_id", "visual", "picture")
-DIALOGUE = Channel("dialogue", "segments", "vec", "text", "shot_id", "text", "dialogue")
-CAPTION = Channel("caption", "shots", "caption_vec", "caption_en", "id", "text", "caption")
+DIALOGUE = Channel("dialogue", "segments", "vec", "text", "shot_id", "text", "dialogue", fts_table="segments_fts",
+                   query_part="dialogue")
+CAPTION = Channel("caption", "shots", "caption_vec", "caption_en", "id", "text", "caption",
+                  how_to_fill="python main.py ingest PATH --captions")
+SCREEN = Channel("screen", "screen_texts", "vec", "text", "shot_id", "text", "on screen", fts_table="screen_texts_fts",
+                 query_part="dialogue", literal_unquoted=True, how_to_fill="python main.py reindex --ocr")
 
-CHANNELS: dict[str, Channel] = {c.name: c for c in (VISUAL, DIALOGUE, CAPTION)}
+CHANNELS: dict[str, Channel] = {c.name: c for c in (VISUAL, DIALOGUE, CAPTION, SCREEN)}
 NAMES: tuple[str, ...] = tuple(CHANNELS)
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from models.device import resolve_device
 from models.image_text import ImageTextEncoder, load_image_text_encoder
+from models.ocr import TextReader, load_text_reader
 from models.text_embedder import TextEmbedder, load_text_embedder
 from models.transcriber import Transcriber, load_transcriber
 from models.weights import WeightsUnavailable
@@ -30,6 +31,8 @@ class Engines:
     visual: ImageTextEncoder | None
     visual_note: str = ""  # why the visual channel is off
     transcriber: Transcriber | None = None
+    ocr: TextReader | None = None
+    ocr_note: str = ""  # why the on-screen text channel is off
 
     def stamps(self) -> dict[str, ChannelStamp]:
         vis = (
@@ -38,7 +41,8 @@ class Engines:
             else ChannelStamp(None, 0, note=self.visual_note)
         )
         text = ChannelStamp(self.text.identity, self.text.dim)
-        return {"visual": vis, "dialogue": text, "caption": text}
+        # on-screen text is embedded by the text model; whether it was read is per video (screen_read)
+        return {"visual": vis, "dialogue": text, "caption": text, "screen": text}
 
     def describe(self) -> dict[str, str]:
         return {
@@ -46,27 +50,30 @@ class Engines:
             "visual": self.visual.identity if self.visual else f"off ({self.visual_note})",
             "text": self.text.identity,
             "asr": self.transcriber.name if self.transcriber else "not loaded",
+            "ocr": self.ocr.identity if self.ocr else f"off ({self.ocr_note})",
         }
 
 
 MODEL_FIELDS = ("device", "offline", "cache_dir", "text_model", "visual_model", "visual_pretrained", "visual_config",
-                "embed_batch", "asr_backend", "asr_model")
+                "embed_batch", "asr_backend", "asr_model", "ocr", "ocr_detect_side", "ocr_min_confidence", "threads")
 
 
-def load_engines(settings: Settings, with_asr: bool = True, with_visual: bool = True) -> Engines:
+def load_engines(settings: Settings, with_asr: bool = True, with_visual: bool = True,
+                 with_ocr: bool | None = None) -> Engines:
     """The models for ``settings``, loaded once per process per model choice.
 
     ``with_visual=False`` skips the image-text model (a library without visual vectors
-    needs none to be searched); ``with_asr=False`` skips speech recognition.
+    needs none to be searched); ``with_asr=False`` skips speech recognition; the OCR
+    reader loads with the ASR (for ingest) unless ``with_ocr`` says otherwise.
     """
     model_only = Settings(**{f: getattr(settings, f) for f in MODEL_FIELDS})
-    return _load(model_only, with_asr, with_visual)
+    return _load(model_only, with_asr, with_visual, with_asr if with_ocr is None else with_ocr)
 
 
 @functools.lru_cache(maxsize=4)
-def _load(settings: Settings, with_asr: bool, with_visual: bool) -> Engines:
+def _load(settings: Settings, with_asr: bool, with_visual: bool, with_ocr: bool) -> Engines:
     device = resolve_device(settings.device)
-    threads = os.cpu_count() or 1
+    threads = settings.threads or os.cpu_count() or 1
     text = load_text_embedder(settings.text_model, device, settings.offline, threads)
     name, pretrained = settings.visual_choice
     visual, note = None, "not loaded: the library has no visual vectors"
@@ -82,6 +89,16 @@ def _load(settings: Settings, with_asr: bool, with_visual: bool) -> Engines:
     transcriber = None
     if with_asr:
         transcriber = load_transcriber(
-            settings.asr_backend, settings.asr_choice, device, settings.cache_dir, settings.offline
+            settings.asr_backend, settings.asr_choice, device, settings.cache_dir, settings.offline,
+            cpu_threads=settings.threads,
         )
-    return Engines(device, text, visual, note, transcriber)
+    ocr, ocr_note = None, "not loaded"
+    if not settings.ocr:
+        ocr_note = "switched off (--no-ocr)"
+    elif with_ocr:
+        try:
+            ocr = load_text_reader(settings.ocr_detect_side, settings.ocr_min_confidence, threads)
+        except WeightsUnavailable as exc:
+            ocr_note = str(exc)
+            log.info("on-screen text channel off: %s", exc)
+    return Engines(device, text, visual, note, transcriber, ocr, ocr_note)

@@ -10,6 +10,7 @@ so the same unit can later run on other machines.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import logging
 import os
 import time
@@ -26,6 +27,7 @@ from modules.library import Library
 from modules.media import VIDEO_SUFFIXES, decode_audio, fingerprint, probe
 from modules.schema import Keyframe, VideoResult
 from modules.settings import Settings
+from modules.screen_text import ScreenTextStage
 from modules.shots import encode_jpeg, scan_video
 from modules.transcripts import split_by_shots
 
@@ -49,6 +51,12 @@ class IngestProgress:
 
     def captions_advanced(self, done: int, total: int) -> None: ...
 
+    def cluster_started(self, info: dict) -> None:
+        """Ray: the workers are up (``info``: workers, gpus, cpus, cpus_per_worker, actors)."""
+
+    def nodes_advanced(self, stats: dict) -> None:
+        """Ray: throughput so far per node (node id -> distributed.NodeStats)."""
+
 
 @dataclass
 class Outcome:
@@ -63,6 +71,7 @@ class IngestSummary:
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     video_seconds: float = 0.0
+    nodes: dict = field(default_factory=dict)  # Ray: node id -> NodeStats
 
     def by_status(self, status: str) -> list[Outcome]:
         return [o for o in self.outcomes if o.status == status]
@@ -139,9 +148,28 @@ def process_video(path: Path, engines: Engines, settings: Settings, progress: In
     # Dialogue runs beside the picture pass: CTranslate2 and the video decoder both release the GIL.
     pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
     asr_future = pool.submit(_transcribe, path, engines) if info.has_audio and engines.transcriber else None
+    # text on screen is read from the same decode, in its own thread
+    read_text = settings.ocr and engines.ocr is not None
+    ocr = ScreenTextStage(engines.ocr, settings.ocr_every_s, settings.ocr_width) if read_text else None
     t = time.perf_counter()
-    scan = scan_video(info, settings, lambda ts: progress.video_advanced(path, ts))
+    try:
+        scan = scan_video(info, settings, lambda ts: progress.video_advanced(path, ts),
+                          on_frame=ocr.offer if ocr else None)
+    except BaseException:
+        if ocr is not None:
+            with contextlib.suppress(Exception):
+                ocr.finish([])  # stop its thread; the decode's error is the one to report
+        raise
     timings["decode_shots_s"] = time.perf_counter() - t
+    screen_texts = None
+    if ocr is not None:
+        t = time.perf_counter()
+        try:
+            screen_texts = ocr.finish(scan.shots)
+        except Exception as exc:  # noqa: BLE001 - a reading failure costs the on-screen text, not the video
+            warnings.append(f"text on screen skipped: {type(exc).__name__}: {exc}")
+        timings["ocr_wait_s"] = time.perf_counter() - t
+        timings["ocr_s"] = ocr.seconds
     if scan.stats.bad_packets:
         warnings.append(f"{scan.stats.bad_packets} damaged video packet(s) skipped")
 
@@ -164,6 +192,8 @@ def process_video(path: Path, engines: Engines, settings: Settings, progress: In
     timings["embed_images_s"] = time.perf_counter() - t
     t = time.perf_counter()
     svecs = engines.text.embed_passages([g.text for g in segments]) if segments else np.zeros((0, engines.text.dim), np.float32)
+    screen_vecs = (engines.text.embed_passages([s.text for s in screen_texts]) if screen_texts
+                   else np.zeros((0, engines.text.dim), np.float32))
     timings["embed_text_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t0
 
@@ -179,6 +209,9 @@ def process_video(path: Path, engines: Engines, settings: Settings, progress: In
         language=language,
         warnings=warnings,
         timings_s=timings,
+        screen_texts=screen_texts,
+        screen_vectors=screen_vecs if screen_texts is not None else None,
+        screen_reader=engines.ocr.identity if read_text else "",
     )
 
 
@@ -224,11 +257,15 @@ def ingest(
                 summary.outcomes.append(Outcome(path, "failed", decision[1]))
             else:
                 todo.append((path, decision[1], decision[2]))
+        on_ray = bool(settings.ray_address)
         if todo:  # models load only when there is work: a re-run with nothing new is instant
-            engines = engines or load_engines(settings)
+            # on Ray the workers transcribe and read; here only the stamps of the embedders are needed
+            engines = engines or load_engines(settings, with_asr=not on_ray, with_ocr=not on_ray)
             lib.check_models(engines.stamps(), for_write=True)
             if engines.visual is None:
                 summary.warnings.append(f"visual channel off: {engines.visual_note}; dialogue is still indexed")
+            if engines.ocr is None and settings.ocr and not on_ray:
+                summary.warnings.append(f"text on screen not read: {engines.ocr_note}")
         progress.batch_started(len(todo))
         for o in summary.by_status("skipped"):
             log.info("skipped %s: %s", o.path.name, o.detail)
@@ -254,6 +291,8 @@ def ingest(
                 lib.add_video(result, replace_id=replace_id)
                 summary.video_seconds += result.info.duration_s
                 detail = f"{len(result.shots)} shots, {len(result.segments)} dialogue segments"
+                if result.screen_texts:
+                    detail += f", {len(result.screen_texts)} lines of text on screen"
                 if result.warnings:
                     detail += "; " + "; ".join(result.warnings)
                 summary.outcomes.append(Outcome(path, "ingested", detail))
@@ -270,7 +309,11 @@ def ingest(
                 lib.save_indexes()
                 last_save = time.perf_counter()
 
-        if settings.workers <= 1:
+        if on_ray and todo:
+            from modules.distributed import run_on_ray
+
+            summary.nodes = run_on_ray(todo, settings, commit, progress)
+        elif settings.workers <= 1:
             for item in todo:
                 commit(item, lambda item=item: run(item))
         else:  # units in parallel; this thread stays the only writer

@@ -64,8 +64,12 @@ class Manifest:
                 self._update(schema=SCHEMA_VERSION, channels={ch: st.to_json() for ch, st in stamps.items()})
             return []
         warnings = []
+        added = {}
         for channel, want in stamps.items():
             have = self.channel_stamp(channel)
+            if have is None and for_write:
+                added[channel] = want.to_json()  # a channel newer than the library: it starts now
+                continue
             if have is None or (have.model == want.model and have.dim == want.dim):
                 continue
             if not for_write and want.model is None:
@@ -80,6 +84,8 @@ class Manifest:
                 f"Run: python main.py reindex --db {self._file.parent}   to re-embed the library with the "
                 f"configured models, or configure the library's models."
             )
+        if added:
+            self._update(channels={**self.data.get("channels", {}), **added})
         return warnings
 
     def set_channel(self, channel: str, stamp: ChannelStamp) -> None:

@@ -95,3 +95,38 @@ def _keyframe_image(lib: Library, row, settings: Settings) -> tuple[np.ndarray |
                 log.warning("cannot write thumbnail %s: %s", row["thumb"], exc)
             return frames[0], True
     return None, False
+
+
+def read_screen_text(settings: Settings, progress=None) -> dict[str, int]:
+    """Read the text on screen of every video that was never read (a library built before the
+    channel, or with it off): one decode per video. Returns counts."""
+    from pathlib import Path
+
+    from models.weights import WeightsUnavailable
+    from modules.schema import Shot
+    from modules.screen_text import read_video
+
+    engines = load_engines(settings, with_asr=False, with_visual=False, with_ocr=True)
+    if engines.ocr is None:
+        raise WeightsUnavailable(f"cannot read text on screen: {engines.ocr_note}")
+    counts = {"videos read": 0, "lines of text on screen": 0, "videos missing": 0}
+    with Library.open(settings.db_dir, writable=True, exact_max=settings.exact_index_max) as lib:
+        lib.check_models({"screen": engines.stamps()["screen"]}, for_write=True)  # the one channel written
+        todo = lib.catalog.videos_without_screen_text()
+        for i, video in enumerate(todo):
+            path = Path(video["path"])
+            if not path.is_file():
+                log.warning("%s is no longer there; its text on screen is not read", path)
+                counts["videos missing"] += 1
+                continue
+            shots = [Shot(r["idx"], r["start_s"], r["end_s"]) for r in lib.catalog.shots_of(video["id"])]
+            texts, _ = read_video(path, engines.ocr, settings.ocr_every_s, settings.ocr_width, shots)
+            vecs = engines.text.embed_passages([t.text for t in texts]) if texts else None
+            lib.catalog.add_screen_texts(video["id"], texts, vecs, engines.ocr.identity)
+            lib.indexes.mark_changed(["screen"])
+            counts["videos read"] += 1
+            counts["lines of text on screen"] += len(texts)
+            if progress:
+                progress(i + 1, len(todo), path.name)
+        lib.save_indexes()
+    return counts

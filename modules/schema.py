@@ -2,7 +2,8 @@
 
 Video: one file in the library. Shot: a span between two cuts. Keyframe: a
 frame of a shot that is embedded and shown. Segment: a piece of dialogue, cut
-at shot boundaries so each segment belongs to one shot. Hit: one search result.
+at shot boundaries so each segment belongs to one shot. ScreenText: text read in
+the picture of a shot. Hit: one search result.
 All times are seconds from the start of the video (``*_s``).
 """
 
@@ -49,6 +50,18 @@ class Segment:
     language: str
 
 
+@dataclass(frozen=True)
+class ScreenText:
+    """Text read in the picture of one shot (a subtitle, a title card, a sign), deduplicated
+    across the frames it was seen in: ``start_s``..``end_s`` is where it was seen."""
+
+    shot_index: int
+    start_s: float
+    end_s: float
+    text: str
+    confidence: float  # the recogniser's, 0-100
+
+
 @dataclass
 class VideoResult:
     """One video's unit of work: everything the library needs, computed without touching it.
@@ -67,6 +80,11 @@ class VideoResult:
     language: str = ""
     warnings: list[str] = field(default_factory=list)
     timings_s: dict[str, float] = field(default_factory=dict)
+    # on-screen text: None when it was not read (the channel is off); ``screen_vectors`` is
+    # ``(len(screen_texts), d_text)``
+    screen_texts: list[ScreenText] | None = None
+    screen_vectors: np.ndarray | None = None
+    screen_reader: str = ""
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from models.translator import GoogleTranslator, TranslationUnavailable, needs_tr
 from modules.engines import Engines, load_engines
 from modules.errors import BadQuery
 from modules.catalog import normalize_for_match
-from modules.channels import CHANNELS
+from modules.channels import CHANNELS, Channel
 from modules.library import Library
 from modules.query import ParsedQuery, parse_query
 from modules.schema import Hit, mmss
@@ -125,8 +125,8 @@ class Searcher:
                 self.channels[ch] = f"off ({(have.note if have else '') or 'no vectors in this library'})"
             elif stamps[ch].model is None:
                 self.channels[ch] = f"off ({stamps[ch].note})"
-            elif ch == "caption" and not self.lib.catalog.has_vectors(spec):
-                self.channels[ch] = "off (no captions in this library; add them with: python main.py ingest PATH --captions)"
+            elif spec.how_to_fill and not self.lib.catalog.has_vectors(spec):
+                self.channels[ch] = f"off (no {spec.label} text in this library; add it with: {spec.how_to_fill})"
             else:
                 self.channels[ch] = "on"
         vis = self.engines.visual
@@ -166,12 +166,17 @@ class Searcher:
 
         t = time.perf_counter()
         per_channel: dict[str, dict[int, ChannelMatch]] = {}
-        if vis_vec is not None and self._weight("visual") > 0:
-            per_channel["visual"] = self._visual(vis_vec, allowed)
-        if self.channels["dialogue"] == "on" and self._weight("dialogue") > 0:
-            per_channel["dialogue"] = self._dialogue(parsed, text_vecs[0], allowed)
-        if self.channels["caption"] == "on" and parsed.picture_text and self._weight("caption") > 0:
-            per_channel["caption"] = self._caption(text_vecs[-1], allowed)
+        for name, spec in CHANNELS.items():
+            if self.channels[name] != "on" or self._weight(name) <= 0:
+                continue
+            if spec.model == "visual":
+                if vis_vec is not None:
+                    per_channel[name] = self._visual(vis_vec, allowed)
+            elif spec.query_part == "picture":
+                if parsed.picture_text:
+                    per_channel[name] = self._caption(text_vecs[-1], allowed)
+            else:
+                per_channel[name] = self._text(spec, parsed, text_vecs[0], allowed)
         timings["retrieve_ms"] = (time.perf_counter() - t) * 1000
 
         t = time.perf_counter()
@@ -204,6 +209,55 @@ class Searcher:
             timings_ms={k: round(v, 2) for k, v in timings.items()},
         )
 
+    def similar(self, video: str | None = None, at_s: float | None = None, image: np.ndarray | None = None,
+                top_k: int | None = None) -> SearchResult:
+        """More like this: shots whose pictures look like a frame of a video (a library id, name or
+        path, or any video file, at ``at_s``) or like an ``image`` (RGB uint8). The frame's own shot is
+        left out. Raises BadQuery when the picture channel is off (with how to turn it on)."""
+        top_k = top_k or self.settings.top_k
+        if not 1 <= top_k <= 100:
+            raise BadQuery(f"--top-k must be between 1 and 100 (got {top_k})")
+        if self.channels["visual"] != "on":
+            raise BadQuery(
+                f"'more like this' compares pictures, and the picture channel is {self.channels['visual']}. "
+                f"Turn it on with image-text weights (./setup.sh on a machine with a network, or "
+                f"--visual-pretrained PATH), then run: python main.py reindex"
+            )
+        own_shot, label = None, "the image"
+        if image is None:
+            if video is None or at_s is None or not math.isfinite(at_s) or at_s < 0:
+                raise BadQuery("give a video (id, name or file) and --at SECONDS, or --image FILE")
+            rows = self.lib.catalog.videos_matching(video)
+            path = Path(rows[0]["path"]) if rows else Path(video)
+            label = f"{path.name} at {mmss(at_s, tenths=True)}"
+            if rows:
+                own_shot = self.lib.catalog.shot_at(rows[0]["id"], at_s)
+            if path.is_file():
+                from modules.media import sample_frames
+
+                frames = sample_frames(path, at_s, at_s + 0.04, 1, width=self.settings.thumb_width)
+                if not frames:
+                    raise BadQuery(f"{path.name} has no frame at {at_s} s")
+                image = frames[0]
+            elif rows:  # the file is gone: its keyframe nearest the time still has a picture vector
+                own_shot, vec = self.lib.catalog.keyframe_vector_near(rows[0]["id"], at_s)
+                if vec is None:
+                    raise BadQuery(f"{path.name} is no longer there and has no picture vector near {at_s} s")
+            else:
+                raise BadQuery(f"no video {video!r} in the library or on disk; see: python main.py library")
+        if image is not None:
+            vec = self.engines.visual.encode_images([image])[0]
+        matches = self._visual(vec, None)
+        matches.pop(own_shot, None)
+        fused = self._fuse({"visual": matches}, gate=False)
+        per_channel = {"visual": matches}
+        hits = [self._hit(shot_id, score, per_channel) for shot_id, score in self._moments(fused, per_channel, top_k)]
+        warnings = list(self.warnings)
+        if self._threshold("visual") is None:
+            warnings.append("ranked by picture similarity; the picture model has no calibrated threshold")
+        return SearchResult(query=f"more like {label}", hits=hits, no_confident_match=False, warnings=warnings,
+                            channels=dict(self.channels))
+
     def _visual_text(self, text: str, warnings: list[str]) -> str:
         if self.translator is None or not needs_translation(text):
             return text
@@ -229,7 +283,8 @@ class Searcher:
             raise BadQuery(f"no video in the library matches {video!r}; see: python main.py library")
         lo = from_s if from_s is not None else -1.0
         hi = to_s if to_s is not None else 1e12
-        return {ch: self.lib.catalog.rows_in(spec, vids, lo, hi) for ch, spec in CHANNELS.items()}
+        return {ch: self.lib.catalog.rows_in(spec, vids, lo, hi) for ch, spec in CHANNELS.items()
+                if self.channels[ch] == "on"}
 
     # --- channels ------------------------------------------------------------------------
     def _search(self, channel: str, vec: np.ndarray, allowed) -> tuple[np.ndarray, np.ndarray]:
@@ -253,40 +308,50 @@ class Searcher:
                 best[r["shot_id"]] = ChannelMatch(float(score), int(kid), r["time_s"])
         return best
 
-    def _dialogue(self, parsed: ParsedQuery, vec, allowed) -> dict[int, ChannelMatch]:
-        scores, ids = self._search("dialogue", vec, allowed)
-        matches: dict[int, tuple[float, int, bool]] = {int(i): (float(s), int(i), False) for s, i in zip(scores, ids)}
-        for quote in parsed.quotes:
-            for seg_id, sim in self._quote_matches(quote, allowed):
-                prev = matches.get(seg_id)
+    def _text(self, spec: Channel, parsed: ParsedQuery, vec, allowed) -> dict[int, ChannelMatch]:
+        """A text channel (dialogue, text on screen): by meaning, plus literal matches of the quotes
+        (and, for on-screen text, of the whole query: signs are remembered word for word)."""
+        scores, ids = self._search(spec.name, vec, allowed)
+        matches: dict[int, tuple[float, bool]] = {int(i): (float(s), False) for s, i in zip(scores, ids)}
+        literals = list(parsed.quotes) or ([parsed.text] if spec.literal_unquoted else [])
+        for literal in literals:
+            for row_id, sim in self._literal_matches(spec, literal, allowed):
+                prev = matches.get(row_id)
                 if prev is None or sim >= QUOTE_MATCH_MIN:
-                    matches[seg_id] = (max(sim, prev[0]) if prev else sim, seg_id, sim >= QUOTE_MATCH_MIN)
-        rows = self.lib.catalog.by_id("segments", matches)
+                    matches[row_id] = (max(sim, prev[0]) if prev else sim, sim >= QUOTE_MATCH_MIN)
+        rows = self.lib.catalog.by_id(spec.table, matches)
+        qlang = query_language(parsed.dialogue_text)
         best: dict[int, ChannelMatch] = {}
-        for seg_id, (score, _, exact) in matches.items():
-            r = rows.get(seg_id)
+        for row_id, (score, exact) in matches.items():
+            r = rows.get(row_id)
             if r is None:
                 continue
-            pair = f"{query_language(parsed.dialogue_text)}>{r['language'] or 'en'}"
-            m = ChannelMatch(score, seg_id, r["start_s"], r["text"], exact, pair)
-            cur = best.get(r["shot_id"])
+            lang = r["language"] if "language" in r.keys() else query_language(r["text"])
+            m = ChannelMatch(score, row_id, r["start_s"], r["text"], exact, f"{qlang}>{lang or 'en'}")
+            cur = best.get(r[spec.shot_column])
             if cur is None or (m.exact_quote, m.score) > (cur.exact_quote, cur.score):
-                best[r["shot_id"]] = m
+                best[r[spec.shot_column]] = m
         return best
 
-    def _quote_matches(self, quote: str, allowed) -> list[tuple[int, float]]:
-        """Segments containing ``quote`` after normalisation (case, width, spacing, punctuation),
-        exactly (similarity 1.0) or nearly (best-aligned character similarity)."""
-        norm = normalize_for_match(quote)
+    def _literal_matches(self, spec: Channel, literal: str, allowed) -> list[tuple[int, float]]:
+        """Rows whose text holds ``literal`` after normalisation (case, width, spacing, punctuation),
+        exactly (similarity 1.0) or nearly (best-aligned character similarity). A row shorter than
+        the literal (a sign inside a longer query) counts by how much of the literal it covers."""
+        norm = normalize_for_match(literal)
         if not norm:
             return []
-        rows = self.lib.catalog.quote_candidates(norm)
-        ok = None if allowed is None else set(allowed["dialogue"].tolist())
+        rows = self.lib.catalog.literal_candidates(spec, norm)
+        ok = None if allowed is None else set(allowed[spec.name].tolist())
         out = []
         for r in rows:
             if ok is not None and r["id"] not in ok:
                 continue
-            out.append((int(r["id"]), _partial_similarity(norm, r["norm"])))
+            text = r["norm"]
+            if len(text) >= len(norm):
+                sim = _partial_similarity(norm, text)
+            else:
+                sim = _partial_similarity(text, norm) * (len(text) / len(norm)) ** 0.5
+            out.append((int(r["id"]), sim))
         return out
 
     def _caption(self, vec, allowed) -> dict[int, ChannelMatch]:
@@ -311,9 +376,13 @@ class Searcher:
             )
             for rank, (shot_id, _) in enumerate(ranked, start=1):
                 fused[shot_id] = fused.get(shot_id, 0.0) + self._weight(ch) / (k + rank)
-        # a remembered line found (nearly) verbatim votes once more, with its own weight
-        quoted = sorted(((sid, m) for sid, m in per_channel.get("dialogue", {}).items() if m.exact_quote),
-                        key=lambda kv: kv[1].score, reverse=True)
+        # a remembered line found (nearly) verbatim, spoken or on screen, votes once more, with its own weight
+        verbatim: dict[int, ChannelMatch] = {}
+        for matches in per_channel.values():
+            for sid, m in matches.items():
+                if m.exact_quote and (sid not in verbatim or m.score > verbatim[sid].score):
+                    verbatim[sid] = m
+        quoted = sorted(verbatim.items(), key=lambda kv: kv[1].score, reverse=True)
         for rank, (shot_id, _) in enumerate(quoted, start=1):
             fused[shot_id] = fused.get(shot_id, 0.0) + self.settings.weight_quote / (k + rank)
         return sorted(fused.items(), key=lambda kv: kv[1], reverse=True)
@@ -372,10 +441,13 @@ class Searcher:
     def _hit(self, shot_id: int, score: float, per_channel) -> Hit:
         r = self.lib.catalog.shot_with_video(shot_id)
         scores = {ch: round(m[shot_id].score, 4) for ch, m in per_channel.items() if shot_id in m}
-        vis, dia, cap = (per_channel.get(ch, {}).get(shot_id) for ch in ("visual", "dialogue", "caption"))
-        # the frame shown: where the line is spoken, else the best-matching keyframe, else the shot's middle
-        if dia is not None and (vis is None or dia.exact_quote or scores.get("dialogue", 0) >= scores.get("visual", 0)):
-            frame_s = dia.time_s
+        found = {ch: per_channel[ch][shot_id] for ch in CHANNELS if shot_id in per_channel.get(ch, {})}
+        vis, dia, cap, scr = (found.get(ch) for ch in ("visual", "dialogue", "caption", "screen"))
+        # the frame shown: where the line is spoken (or the text is on screen), else the best-matching
+        # keyframe, else the shot's middle
+        said = max((m for m in (dia, scr) if m is not None), key=lambda m: (m.exact_quote, m.score), default=None)
+        if said is not None and (vis is None or said.exact_quote or said.score >= vis.score):
+            frame_s = said.time_s
         elif vis is not None:
             frame_s = vis.time_s
         else:
@@ -384,13 +456,10 @@ class Searcher:
         kf = self.lib.catalog.nearest_keyframe(shot_id, frame_s)
         thumb = self.lib.thumb_path(kf["thumb"]) if kf is not None else None
         evidence = []
-        if vis is not None:
-            evidence.append(f"picture {vis.score:.2f}")
-        if dia is not None:
-            evidence.append(f"dialogue {'exact quote' if dia.exact_quote else f'{dia.score:.2f}'}: \"{dia.text}\"")
-        if cap is not None:
-            evidence.append(f"caption {cap.score:.2f}: \"{cap.text}\"")
-        text = dia.text if dia is not None else (cap.text if cap is not None else (r["caption"] or ""))
+        for ch, m in found.items():
+            how = "exact quote" if m.exact_quote else f"{m.score:.2f}"
+            evidence.append(f"{CHANNELS[ch].label} {how}" + (f': "{m.text}"' if m.text else ""))
+        text = next((m.text for m in (dia, scr, cap) if m is not None and m.text), r["caption"] or "")
         return Hit(
             video=r["path"], video_id=r["vid"], shot_id=shot_id,
             shot_start_s=round(r["start_s"], 3), shot_end_s=round(r["end_s"], 3), frame_s=round(frame_s, 3),

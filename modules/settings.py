@@ -53,6 +53,17 @@ class Settings:
     candidate_fps: float = 4.0
     thumb_width: int = 320
 
+    # --- text on screen (OCR) ------------------------------------------------
+    # Read subtitles, title cards and signs during ingest (needs Tesseract's kor+eng data).
+    ocr: bool = True
+    # A frame is read every `ocr_every_s` seconds (subtitles last 1.5 s or more), at most
+    # `ocr_width` wide; text boxes are found on a copy `ocr_detect_side` px on its long side.
+    ocr_every_s: float = 1.5
+    ocr_width: int = 1280
+    ocr_detect_side: int = 480
+    # Readings below this recogniser confidence (0-100) are dropped as noise (tuned by bench/ocr.py).
+    ocr_min_confidence: float = 70.0
+
     # --- dialogue -----------------------------------------------------------
     asr_backend: str = "faster-whisper"  # or "openai-whisper"
     asr_model: str = ""  # "" = preset for the device (base on CPU, large-v3 on GPU)
@@ -72,6 +83,7 @@ class Settings:
     weight_visual: float = 1.0
     weight_dialogue: float = 1.0
     weight_caption: float = 1.0
+    weight_screen: float = 1.0
     # A quoted line found (nearly) verbatim votes again with this weight.
     weight_quote: float = 2.0
     # Up to this many vectors an index is exact (flat); above it IVF with nprobe tuned for
@@ -87,6 +99,18 @@ class Settings:
     max_caption_span_s: float = 120.0
 
     workers: int = 1
+    # CPU threads for the models (0 = all cores); Ray workers set it to the cores they were given.
+    threads: int = 0
+
+    # --- Ray (ingest --ray) ---------------------------------------------------
+    # "" = no Ray; "local" = a runtime of this machine's cores, or the cluster RAY_ADDRESS names;
+    # else a cluster address (ray://head:10001, or "auto").
+    ray_address: str = ""
+    ray_workers: int = 0  # 0 = one per GPU, or the cluster's CPUs / ray_cpus_per_worker
+    ray_cpus_per_worker: int = 2
+    # Files up to this size are shipped to workers through Ray's object store; larger ones (and all
+    # when 0) are read by the workers from storage mounted at the same path on every node.
+    ray_ship_mb: int = 0
 
     # --- app ------------------------------------------------------------------
     upload_dir: Path = Path("data/uploads")
@@ -162,8 +186,10 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "embed_batch": (1, 1024), "top_k": (1, 100), "rrf_k": (1, 1000),
     "weight_visual": (0, 100), "weight_dialogue": (0, 100), "weight_caption": (0, 100), "weight_quote": (0, 100),
     "exact_index_max": (0, 100_000_000), "merge_gap_s": (0, 600),
-    "caption_frames": (1, 32), "max_caption_span_s": (1, 3600), "workers": (1, 64),
-    "max_upload_mb": (1, 1 << 20),
+    "caption_frames": (1, 32), "max_caption_span_s": (1, 3600), "workers": (1, 64), "threads": (0, 1024),
+    "ray_workers": (0, 100_000), "ray_cpus_per_worker": (1, 1024), "ray_ship_mb": (0, 2048),
+    "max_upload_mb": (1, 1 << 20), "weight_screen": (0, 100),
+    "ocr_every_s": (0.1, 60), "ocr_width": (160, 3840), "ocr_detect_side": (160, 2048), "ocr_min_confidence": (0, 100),
 }
 
 _TYPES = {f.name: f.type for f in fields(Settings)}

@@ -48,8 +48,10 @@ def _even(x: float) -> int:
     return max(2, int(round(x / 2)) * 2)
 
 
-def scan_video(info: VideoInfo, settings: Settings, progress: Callable[[float], None] | None = None) -> ShotScan:
-    """Decode ``info.path`` once: detect cuts and pick keyframes.
+def scan_video(info: VideoInfo, settings: Settings, progress: Callable[[float], None] | None = None,
+               on_frame: Callable[[float, object], None] | None = None) -> ShotScan:
+    """Decode ``info.path`` once: detect cuts and pick keyframes; ``on_frame(time_s, frame)``
+    sees every decoded frame too (the on-screen text stage samples from it).
 
     Raises VideoOpenFailure (from the decoder) when not one frame decodes.
     """
@@ -87,6 +89,8 @@ def scan_video(info: VideoInfo, settings: Settings, progress: Callable[[float], 
     for idx, (t, frame) in enumerate(iter_frames(info.path, stats)):
         times.append(t)
         recent.append((idx, t, frame))
+        if on_frame is not None:
+            on_frame(t, frame)
         small = frame.to_ndarray(width=dw, height=dh, format="bgr24")
         if t >= next_cand_t:
             candidates.append((idx, t, upright_rgb(frame, tw)))

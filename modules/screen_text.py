@@ -1,0 +1,204 @@
+"""Text on screen: read frames of a video while it is decoded, and keep each distinct line once per shot.
+
+The decode offers every frame; :class:`ScreenTextStage` takes one every ``every_s`` seconds
+and reads it in its own thread (the OCR engines release the GIL), through a short queue,
+so memory stays bounded whatever the video's length. Reading is skipped where it
+cannot find anything new, cheaply judged first:
+
+- a frame that looks like the last one read (no cell of a tiny grey thumbnail changed:
+  a subtitle appearing on a still shot changes its cells) repeats that frame's lines
+  without running the detector;
+- a box found again where the last frame had one, with the same look, repeats its text
+  without running the recogniser (a subtitle held for three seconds is read once).
+
+After the decode, lines are put in the shots that hold their times, and within a shot
+near-duplicates (one recognition error apart) become one line, seen from its first to
+its last time, in its most confident reading.
+"""
+
+from __future__ import annotations
+
+import bisect
+import difflib
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from modules.catalog import normalize_for_match
+from modules.media import upright_rgb
+from modules.schema import ScreenText, Shot
+
+log = logging.getLogger(__name__)
+
+SAME_FRAME = 4.0  # no 8x6-pixel cell of a 64x36 grey thumbnail changed by more (mean abs, 0-255): nothing new
+SAME_BOX = 6.0  # the same for a text box's 48x12 thumbnail: the text in it has not changed
+SAME_LINE = 0.8  # character similarity at which two readings in one shot are one line
+_STOP = object()
+
+
+@dataclass
+class _Seen:
+    time_s: float
+    text: str
+    confidence: float
+
+
+@dataclass
+class _Frame:
+    thumb: np.ndarray
+    boxes: list[tuple[tuple[int, int, int, int], np.ndarray, object]] = field(default_factory=list)
+
+
+class ScreenTextStage:
+    """Offered frames in, :class:`ScreenText` per shot out. One stage per video."""
+
+    # one reader serves every video of a process: its recogniser is not thread-safe
+    _reader_lock = threading.Lock()
+
+    def __init__(self, reader, every_s: float, width: int):
+        self._reader = reader
+        self._every = every_s
+        self._width = width
+        self._next_t = 0.0
+        self._queue: queue.Queue = queue.Queue(maxsize=4)
+        self._seen: list[_Seen] = []
+        self._last: _Frame | None = None
+        self.stats = {"offered": 0, "detected": 0, "recognised": 0, "reused_frames": 0, "reused_boxes": 0}
+        self.seconds = 0.0
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="ocr", daemon=True)
+        self._thread.start()
+
+    # --- the decode thread --------------------------------------------------------
+    def offer(self, t: float, frame) -> None:
+        """Called for every decoded frame, in order; keeps one every ``every_s`` seconds."""
+        if t < self._next_t or self._error is not None:
+            return
+        self._next_t = t + self._every
+        self.stats["offered"] += 1
+        width = min(self._width, frame.width if getattr(frame, "rotation", 0) in (0, 180, -180) else frame.height)
+        self._queue.put((t, upright_rgb(frame, width)))
+
+    def finish(self, shots: Sequence[Shot]) -> list[ScreenText]:
+        """Wait for the reading to end and return each shot's distinct lines, by time."""
+        self._queue.put(_STOP)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return group_by_shot(self._seen, shots, self._every)
+
+    # --- the reading thread -------------------------------------------------------
+    def _work(self) -> None:
+        while (item := self._queue.get()) is not _STOP:
+            if self._error is not None:
+                continue  # drain, so the decode never blocks on a full queue
+            t, rgb = item
+            t0 = time.perf_counter()
+            try:
+                with self._reader_lock:
+                    self._read(t, rgb)
+            except BaseException as exc:  # noqa: BLE001 - handed to finish(), which raises it in the caller
+                self._error = exc
+            self.seconds += time.perf_counter() - t0
+
+    def _read(self, t: float, rgb: np.ndarray) -> None:
+        thumb = _grey_thumb(rgb, (64, 36))
+        last = self._last
+        if last is not None and _cell_change(thumb, last.thumb) < SAME_FRAME:
+            self.stats["reused_frames"] += 1
+            self._seen.extend(_Seen(t, line.text, line.confidence) for _, _, line in last.boxes if line)
+            return
+        self.stats["detected"] += 1
+        frame = _Frame(thumb)
+        for box in self._reader.boxes(rgb):
+            look = _grey_thumb(rgb[box[1]:box[3], box[0]:box[2]], (48, 12))
+            line = _same_box(last, box, look)
+            if line is _MISSING:
+                self.stats["recognised"] += 1
+                line = self._reader.read_box(rgb, box)
+            else:
+                self.stats["reused_boxes"] += 1
+            frame.boxes.append((box, look, line))
+            if line is not None:
+                self._seen.append(_Seen(t, line.text, line.confidence))
+        self._last = frame
+
+
+_MISSING = object()
+
+
+def _same_box(last: _Frame | None, box, look: np.ndarray):
+    """The reading of the box at the same place in the last frame when it looks the same, else _MISSING."""
+    if last is None:
+        return _MISSING
+    for old_box, old_look, line in last.boxes:
+        if _iou(old_box, box) > 0.8 and np.abs(old_look - look).mean() < SAME_BOX:
+            return line
+    return _MISSING
+
+
+def _cell_change(a: np.ndarray, b: np.ndarray) -> float:
+    """The largest mean absolute difference over 8x6-pixel cells of two (36, 64) thumbnails."""
+    d = np.abs(a - b).reshape(6, 6, 8, 8).mean(axis=(1, 3))
+    return float(d.max())
+
+
+def _iou(a, b) -> float:
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union else 0.0
+
+
+def _grey_thumb(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    from PIL import Image
+
+    if rgb.size == 0:
+        return np.zeros(size[::-1], np.float32)
+    return np.asarray(Image.fromarray(rgb).convert("L").resize(size, Image.BILINEAR), dtype=np.float32)
+
+
+def group_by_shot(seen: Sequence[_Seen], shots: Sequence[Shot], every_s: float) -> list[ScreenText]:
+    """Each reading to the shot that holds its time; near-duplicates in a shot merged into one line."""
+    if not shots:
+        return []
+    starts = [s.start_s for s in shots]
+    per_shot: dict[int, list[list[_Seen]]] = {}
+    for item in sorted(seen, key=lambda s: s.time_s):
+        shot = max(0, bisect.bisect_right(starts, item.time_s) - 1)
+        groups = per_shot.setdefault(shot, [])
+        norm = normalize_for_match(item.text)
+        for g in groups:
+            if difflib.SequenceMatcher(None, norm, normalize_for_match(g[0].text)).ratio() >= SAME_LINE:
+                g.append(item)
+                break
+        else:
+            groups.append([item])
+    out = []
+    for shot, groups in sorted(per_shot.items()):
+        end_limit = shots[shot].end_s
+        for g in groups:
+            best = max(g, key=lambda s: (s.confidence, len(s.text)))
+            start = min(s.time_s for s in g)
+            end = min(end_limit, max(s.time_s for s in g) + every_s)
+            out.append(ScreenText(shot, round(start, 3), round(max(start, end), 3), best.text, round(best.confidence, 1)))
+    return sorted(out, key=lambda s: (s.start_s, s.shot_index))
+
+
+def read_video(path, reader, every_s: float, width: int, shots: Sequence[Shot]) -> tuple[list[ScreenText], dict]:
+    """Read the text of a video already cut into ``shots`` (``reindex --ocr``): one decode."""
+    from modules.media import iter_frames
+
+    stage = ScreenTextStage(reader, every_s, width)
+    try:
+        for t, frame in iter_frames(path):
+            stage.offer(t, frame)
+    finally:
+        texts = stage.finish(shots)
+    return texts, {**stage.stats, "seconds": round(stage.seconds, 2)}
