@@ -168,7 +168,11 @@ def load_image_text_encoder(
         weights = pretrained
     logging.disable(logging.ERROR)  # open_clip logs its own download failure at ERROR; we say it once, below
     try:
-        model, _, preprocess = open_clip.create_model_and_transforms(name, pretrained=weights, device=device)
+        import torch
+
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)  # "random" weights are the same in every process: a library stays searchable
+            model, _, preprocess = open_clip.create_model_and_transforms(name, pretrained=weights, device=device)
         tokenizer = open_clip.get_tokenizer(name)
     except Exception as exc:  # noqa: BLE001 - hub, file and config errors all mean "no weights here"
         log.debug("open_clip %s:%s failed: %s", name, pretrained, exc)

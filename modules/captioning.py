@@ -38,17 +38,9 @@ class SpanCaption:
 
     def to_srt(self) -> str:
         """The dialogue as SRT, times relative to the start of the span (the trimmed clip)."""
-        def ts(t: float) -> str:
-            t = max(0.0, t)
-            h, rem = divmod(int(t * 1000), 3_600_000)
-            m, rem = divmod(rem, 60_000)
-            s, ms = divmod(rem, 1000)
-            return f"{h:02d}:{m:02d}:{s:02d},{ms:03d}"
+        from modules.export import srt_text
 
-        blocks = []
-        for i, d in enumerate(self.dialogue, 1):
-            blocks.append(f"{i}\n{ts(d['start_s'] - self.start_s)} --> {ts(d['end_s'] - self.start_s)}\n{d['text']}\n")
-        return "\n".join(blocks)
+        return srt_text([(d["start_s"] - self.start_s, d["end_s"] - self.start_s, d["text"]) for d in self.dialogue])
 
 
 def caption_model_name(settings: Settings) -> str:

@@ -235,8 +235,35 @@ def sample_frames(path: Path, start_s: float, end_s: float, n: int, width: int =
     return out
 
 
-def export_clip(path: Path, start_s: float, end_s: float, out: Path, *, exact: bool = False) -> float:
-    """Write ``start_s``..``end_s`` of a video to ``out`` (MP4); returns where ``start_s`` falls in it.
+def _stream_start(stream) -> float:
+    return float(stream.start_time * stream.time_base) if stream.start_time is not None and stream.time_base else 0.0
+
+
+def keyframe_at_or_before(path: Path, t_s: float) -> float | None:
+    """The time of the last keyframe at or before ``t_s`` (where a stream copy can start).
+    Times are from the stream's start, as everywhere in the engine (``iter_frames``)."""
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        tb, origin = stream.time_base, _stream_start(stream)
+        container.seek(int((max(0.0, t_s) + origin) / tb) if tb else 0, stream=stream, backward=True,
+                       any_frame=False)
+        best = None
+        for packet in container.demux(stream):
+            if packet.pts is None:
+                continue
+            pt = float(packet.pts * tb) - origin
+            if pt > t_s + 1e-6:
+                break
+            if packet.is_keyframe:
+                best = pt
+        return best
+
+
+def export_clip(path: Path, start_s: float, end_s: float, out: Path, *, exact: bool = False) -> tuple[float, str]:
+    """Write ``start_s``..``end_s`` of a video to ``out`` (MP4); returns where ``start_s`` falls in
+    it and how it was made ("stream copy" or "re-encode").
 
     By default a stream copy (fast, no quality loss), which has to begin on a keyframe, so the
     clip may start up to a GOP early (the returned lead). Where the codec cannot go into MP4
@@ -248,18 +275,19 @@ def export_clip(path: Path, start_s: float, end_s: float, out: Path, *, exact: b
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.{os.getpid()}.{threading.get_ident()}.part.mp4")
     try:
+        method = "re-encode"
         if exact:
             lead = _reencode_span(path, start_s, end_s, tmp)
         else:
             try:
-                lead = _copy_span(path, start_s, end_s, tmp)
+                lead, method = _copy_span(path, start_s, end_s, tmp), "stream copy"
             except Exception as exc:  # noqa: BLE001 - PyAV raises ValueError or FFmpegError for codecs MP4 refuses
                 log.info("%s: stream copy not possible (%s); re-encoding the span", Path(path).name, exc)
                 lead = _reencode_span(path, start_s, end_s, tmp)
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
-    return lead
+    return lead, method
 
 
 def _copy_span(path: Path, start_s: float, end_s: float, tmp: Path) -> float:
@@ -268,6 +296,8 @@ def _copy_span(path: Path, start_s: float, end_s: float, tmp: Path) -> float:
     with av.open(str(path)) as src, av.open(str(tmp), "w", format="mp4") as dst:
         streams = [src.streams.video[0]] + list(src.streams.audio[:1])
         mapping = {s.index: dst.add_stream_from_template(s) for s in streams}
+        zero = _stream_start(src.streams.video[0])  # engine times count from the video stream's start
+        start_s, end_s = start_s + zero, end_s + zero
         src.seek(int(max(0.0, start_s) * 1_000_000), any_frame=False)
         origin: float | None = None  # clip time zero, from the first video packet
         for packet in src.demux(streams):

@@ -106,12 +106,29 @@ def clip_for(video: str, start_s: float, end_s: float) -> tuple[str, float]:
         return str(out), float(lead_file.read_text())
     except (OSError, ValueError):
         pass  # not made yet (or half made by a request beside this one): make it
-    lead = export_clip(Path(video), start_s, end_s, out)
+    lead, _ = export_clip(Path(video), start_s, end_s, out)
     tmp = lead_file.with_name(f".{lead_file.name}.{os.getpid()}.{threading.get_ident()}")
     tmp.write_text(str(lead))
     os.replace(tmp, lead_file)  # the lead is written last: its presence means the clip is whole
     _prune(out.parent, keep=KEEP_CLIPS)
     return str(out), lead
+
+
+def cut_moment(searcher, hit):
+    """The hit with a margin as an MP4 under db/.exports (an export.Clip: path, method, seconds)."""
+    from modules.export import cut, moments
+
+    m = moments([hit], searcher.lib.catalog)[0]
+    out = settings().db_dir / ".exports" / f"{Path(hit.video).stem}_{m.start_s:.2f}-{m.end_s:.2f}.mp4"
+    return cut(m, out)
+
+
+def export_texts(searcher, result) -> tuple[str, str, str]:
+    """(EDL, CSV, SRT) of a search result's hits."""
+    from modules.export import csv_text, edl, hits_srt, moments
+
+    items = moments(result.hits, searcher.lib.catalog)
+    return edl(items, f"Scene Finder {result.query}"), csv_text(items), hits_srt(items)
 
 
 KEEP_CLIPS = 50  # played clips kept on disk; older ones are made again when played again

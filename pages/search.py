@@ -1,4 +1,5 @@
-"""Search: describe a scene, see the five best moments, play one."""
+"""Search: describe a scene, see the five best moments, play one, cut it, see it in context,
+find more like it, export them all for an editor."""
 
 import html
 from pathlib import Path
@@ -6,7 +7,8 @@ from pathlib import Path
 import streamlit as st
 
 from modules.errors import USER_ERRORS
-from pages.common import clip_for, library_rows, mmss, route_through_main, searcher, sidebar_models
+from pages.common import (clip_for, cut_moment, export_texts, library_rows, mmss, route_through_main, searcher,
+                          sidebar_models)
 
 route_through_main()
 st.title("Find a scene")
@@ -21,14 +23,89 @@ if s is None:
     st.info("The library is empty. Add videos on the **Ingest** page, or run `python main.py ingest PATH`.")
     st.stop()
 
+
+def show_hits(hits, prefix: str) -> None:
+    """The grid: thumbnail, video, time, scores, the matched words, and what to do with each hit."""
+    cols = st.columns(5) if hits else []  # a fixed grid: one hit does not fill the page
+    for col, hit in zip(cols, hits):
+        key = f"{prefix}.{hit.shot_id}"
+        with col:
+            if hit.thumbnail and Path(hit.thumbnail).exists():
+                st.image(hit.thumbnail, width="stretch")
+            st.markdown(f"**{html.escape(Path(hit.video).name)}**  \n`{mmss(hit.frame_s)}` · score {hit.score:.3f}")
+            st.caption(" · ".join(f"{k} {v:.2f}" for k, v in hit.scores.items() if v is not None))
+            if hit.text:
+                st.markdown(f":orange-background[{hit.text.replace('[', '(').replace(']', ')')}]")
+            st.caption(hit.evidence)
+            if st.button(f"▶ Play from {mmss(hit.frame_s)}", key=f"{key}.play"):
+                st.session_state["search.playing"] = (hit.video, hit.frame_s)
+            b1, b2 = st.columns(2)
+            if b1.button("More like this", key=f"{key}.similar"):
+                st.session_state["search.similar"] = (hit.video, hit.frame_s)
+                st.rerun()
+            if b2.button("In context", key=f"{key}.context"):
+                st.session_state["search.context"] = (hit.video_id, hit.shot_id)
+            made = st.session_state.get(f"{key}.cut")
+            if made is None:
+                if st.button("✂ Cut clip", key=f"{key}.cut_go", help="the moment with a second either side"):
+                    with st.spinner("Cutting…"):
+                        try:
+                            st.session_state[f"{key}.cut"] = cut_moment(s, hit)
+                        except (*USER_ERRORS, OSError) as exc:
+                            st.error(f"Cannot cut this clip: {exc}")
+                    st.rerun()
+            else:
+                st.download_button("⬇ Download clip", Path(made.path).read_bytes(), file_name=Path(made.path).name,
+                                   mime="video/mp4", key=f"{key}.download")
+                st.caption(f"{made.moment.duration_s:.1f} s clip: {made.method} in {made.seconds:.1f} s")
+
+
+def show_context(video_id: int, shot_id: int) -> None:
+    """The hit's video around it: neighbouring shots with their thumbnails, dialogue and text on screen."""
+    shots = s.lib.catalog.timeline(video_id)
+    at = next((i for i, sh in enumerate(shots) if sh["shot_id"] == shot_id), 0)
+    near = shots[max(0, at - 3): at + 4]
+    video = s.lib.catalog.video(video_id)
+    st.subheader(f"In context: {video['name']}")
+    for col, sh in zip(st.columns(len(near)), near):
+        with col:
+            thumb = s.lib.thumb_path(sh["thumb"]) if sh["thumb"] else None
+            if thumb is not None and thumb.exists():
+                st.image(str(thumb), width="stretch")
+            mark = " ◀ hit" if sh["shot_id"] == shot_id else ""
+            st.markdown(f"`{mmss(sh['start_s'])}–{mmss(sh['end_s'])}`{mark}")
+            for d in sh["dialogue"]:
+                st.caption(f"💬 {d['text']}")
+            for t in sh["screen_text"]:
+                st.caption(f"🔤 {t['text']}")
+            if st.button(f"▶ {mmss(sh['start_s'])}", key=f"search.context_play.{sh['shot_id']}"):
+                st.session_state["search.playing"] = (video["path"], sh["start_s"])
+
+
 videos = ["All videos"] + sorted({r["name"] for r in library_rows()})
 left, right = st.columns([4, 1])
 query = left.text_input("Describe the scene, in Korean or English", key="search.query",
                         placeholder='비 오는 밤에 뛰어가는 남자  ·  a hat shouting "Gryffindor!"')
 video = right.selectbox("Video", videos, key="search.video")
-st.caption('Put remembered dialogue in quotes: "…" or 「…」. The rest describes the picture.')
+st.caption('Put remembered dialogue in quotes: "…" or 「…」. The rest describes the picture and is read on screen too.')
 
-if query:
+similar = st.session_state.get("search.similar")
+if similar:
+    like_video, like_at = similar
+    try:
+        result = s.similar(like_video, like_at)
+    except USER_ERRORS as exc:
+        result = None
+        st.error(str(exc))
+    if st.button("← Back to the search", key="search.similar_back"):
+        del st.session_state["search.similar"]
+        st.rerun()
+    if result is not None:
+        st.subheader(f"More like {Path(like_video).name} at {mmss(like_at)}")
+        for w in result.warnings:
+            st.caption(f"⚠ {w}")
+        show_hits(result.hits, "search.like")
+elif query:
     try:
         result = s.search(query, video=None if video == "All videos" else video)
     except USER_ERRORS as exc:
@@ -41,26 +118,25 @@ if query:
         if result.closest is not None:
             c = result.closest
             st.caption(f"Closest, not confident: {Path(c.video).name} at {mmss(c.frame_s)} ({c.evidence})")
-    cols = st.columns(5) if result.hits else []  # a fixed grid: one hit does not fill the page
-    for i, (col, hit) in enumerate(zip(cols, result.hits)):
-        with col:
-            if hit.thumbnail and Path(hit.thumbnail).exists():
-                st.image(hit.thumbnail, width="stretch")
-            st.markdown(f"**{html.escape(Path(hit.video).name)}**  \n`{mmss(hit.frame_s)}` · score {hit.score:.3f}")
-            chans = " · ".join(f"{k} {v:.2f}" for k, v in hit.scores.items() if v is not None)
-            st.caption(chans)
-            if hit.text:
-                st.markdown(f":orange-background[{hit.text.replace('[', '(').replace(']', ')')}]")
-            st.caption(hit.evidence)
-            if st.button(f"▶ Play from {mmss(hit.frame_s)}", key=f"search.play.{i}"):
-                st.session_state["search.playing"] = (hit.video, hit.frame_s)
+    show_hits(result.hits, "search.hit")
+    if result.hits:
+        edl, csv, srt = export_texts(s, result)
+        st.caption("Export all hits for an editor:")
+        e1, e2, e3, _ = st.columns([1, 1, 1, 3])
+        e1.download_button("EDL", edl, file_name="hits.edl", mime="text/plain", key="search.export_edl")
+        e2.download_button("CSV", csv, file_name="hits.csv", mime="text/csv", key="search.export_csv")
+        e3.download_button("SRT", srt, file_name="hits.srt", mime="text/plain", key="search.export_srt")
 
-    playing = st.session_state.get("search.playing")
-    if playing:
-        path, at = playing
-        st.subheader(f"{Path(path).name} from {mmss(at)}")
-        try:
-            clip, lead = clip_for(path, at, at + 30.0)
-            st.video(clip, start_time=int(lead), autoplay=True)
-        except Exception as exc:  # noqa: BLE001 - a moved or unreadable file
-            st.error(f"Cannot play {path}: {exc}")
+context = st.session_state.get("search.context")
+if context:
+    show_context(*context)
+
+playing = st.session_state.get("search.playing")
+if playing:
+    path, at = playing
+    st.subheader(f"{Path(path).name} from {mmss(at)}")
+    try:
+        clip, lead = clip_for(path, at, at + 30.0)
+        st.video(clip, start_time=int(lead), autoplay=True)
+    except Exception as exc:  # noqa: BLE001 - a moved or unreadable file
+        st.error(f"Cannot play {path}: {exc}")

@@ -58,7 +58,7 @@ def test_search_page_renders_hits_with_timestamps(filled):
     shown = " ".join(m.value for m in at.markdown)
     assert "station.mp4" in shown and "`00:04`" in shown
     assert any("last train" in m.value.lower() for m in at.markdown)
-    at.button(key="search.play.0").click().run()
+    _button(at, ".play").click().run()
     assert not at.exception and any("from 00:04" in s.value for s in at.subheader)
 
 
@@ -76,6 +76,31 @@ def test_search_page_says_no_confident_match(filled, monkeypatch):
     at.text_input(key="search.query").input("a spaceship landing on mars").run()
     assert not at.exception
     assert any("No confident match" in w.value for w in at.warning)
+
+
+def _button(at, suffix: str):
+    return next(b for b in at.button if b.key and b.key.endswith(suffix))
+
+
+def test_search_page_cuts_a_clip_shows_context_finds_more_like_it_and_exports(filled):
+    at = _page("search").run()
+    at.text_input(key="search.query").input('"the last train"').run()
+    assert not at.exception
+    assert len(at.get("download_button")) == 3  # export all: EDL, CSV, SRT
+    _button(at, ".cut_go").click().run()
+    assert not at.exception, at.exception
+    assert len(at.get("download_button")) == 4
+    assert any("clip:" in c.value and ("stream copy" in c.value or "re-encode" in c.value) for c in at.caption)
+    _button(at, ".context").click().run()
+    assert not at.exception
+    assert any(h.value.startswith("In context: station.mp4") for h in at.subheader)
+    assert any("last train" in c.value.lower() for c in at.caption)
+    _button(at, ".similar").click().run()
+    assert not at.exception, at.exception
+    assert any(h.value.startswith("More like station.mp4") for h in at.subheader)
+    assert any(m.value.startswith("**garden.mp4**") or m.value.startswith("**station.mp4**") for m in at.markdown)
+    at.button(key="search.similar_back").click().run()
+    assert not any(h.value.startswith("More like") for h in at.subheader)
 
 
 def test_ingest_page_ingests_a_folder_and_lists_the_library(app_env, clips, engines, tmp_path):

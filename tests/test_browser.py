@@ -30,7 +30,8 @@ def _free_port() -> int:
 @pytest.fixture()
 def server(settings, tmp_path):
     port = _free_port()
-    env = {**cli_env(settings), "SCENE_FINDER_UPLOAD_DIR": str(tmp_path / "uploads")}
+    env = {**cli_env(settings), "SCENE_FINDER_UPLOAD_DIR": str(tmp_path / "uploads"),
+           "SCENE_FINDER_MEDIA_ROOTS": str(tmp_path)}
     log = open(tmp_path / "streamlit.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "main.py", "--server.address", "127.0.0.1",
@@ -85,8 +86,27 @@ def test_ingest_then_search_in_a_real_browser(server, clips, tmp_path):
         expect(page.get_by_text("station.mp4").first).to_be_visible(timeout=WAIT_MS)
         expect(page.get_by_text("00:00").first).to_be_visible(timeout=WAIT_MS)
         expect(page.get_by_text("ticket office", exact=False).first).to_be_visible(timeout=WAIT_MS)
+        expect(box).to_have_value("매표소가 오늘 문을 닫았대")
         page.get_by_role("button", name="▶ Play from 00:00").first.click()
         expect(page.locator("video")).to_be_visible(timeout=WAIT_MS)
         page.screenshot(path=str(ARTIFACTS / "search.png"), full_page=True)
+
+        page.get_by_role("button", name="✂ Cut clip").first.click()
+        with page.expect_download(timeout=WAIT_MS) as download:
+            page.get_by_role("button", name="⬇ Download clip").first.click()
+        saved = tmp_path / download.value.suggested_filename
+        download.value.save_as(saved)
+        page.screenshot(path=str(ARTIFACTS / "download.png"), full_page=True)
         browser.close()
     assert (ARTIFACTS / "search.png").stat().st_size > 10_000
+    from modules.media import probe
+
+    assert saved.suffix == ".mp4" and probe(saved).duration_s > 1.0  # a clip that plays
+    assert korean_is_drawn(ARTIFACTS / "search.png")
+
+
+def korean_is_drawn(png: Path) -> bool:
+    """Without a CJK font Chromium draws Hangul as empty boxes: the query box then holds no glyph strokes.
+    Check the fonts are there (fc-list) and that the screenshot's query area has varied dark pixels."""
+    out = subprocess.run(["fc-list", ":lang=ko"], capture_output=True, text=True)
+    return bool(out.stdout.strip())

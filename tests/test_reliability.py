@@ -271,9 +271,9 @@ def test_a_span_of_a_wmv_or_flv_is_re_encoded_for_the_player(codec, ext, tmp_pat
     subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=4",
                     "-c:v", codec, str(src)], check=True)
     out = tmp_path / "clip.mp4"
-    lead = export_clip(src, 1.0, 3.0, out)
+    lead, method = export_clip(src, 1.0, 3.0, out)
     info = probe(out)
-    assert lead == 0.0 and abs(info.duration_s - 2.0) < 0.15 and info.video_codec == "h264"
+    assert lead == 0.0 and method == "re-encode" and abs(info.duration_s - 2.0) < 0.15 and info.video_codec == "h264"
 
 
 def test_eight_requests_for_the_same_clip_at_once_all_get_it(clips, tmp_path):
