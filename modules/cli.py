@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import sys
 from pathlib import Path
 
@@ -44,7 +45,7 @@ def _db_flag(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="main.py", description="Scene Finder: find a scene by describing it.")
+    parser = argparse.ArgumentParser(description="Scene Finder: find a scene by describing it.")
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -54,6 +55,17 @@ def build_parser() -> argparse.ArgumentParser:
     _model_flags(p)
     p.add_argument("--workers", type=int, help="videos processed at once (default 1)")
     p.add_argument("--captions", action="store_true", help="also caption every shot (video-to-text model)")
+    p.add_argument("--no-ocr", dest="ocr", action="store_false", default=None,
+                   help="do not read text on screen (subtitles, signs); faster")
+    g = p.add_argument_group("Ray (a library larger than one machine)")
+    g.add_argument("--ray", dest="ray_address", nargs="?", const="local", default=None, metavar="ADDRESS",
+                   help="process videos on Ray: alone, a local runtime of all cores (or the cluster RAY_ADDRESS "
+                        "names); with ADDRESS (ray://head:10001, auto) that cluster")
+    g.add_argument("--ray-workers", type=int, help="workers (default: one per GPU, or CPUs / cores per worker)")
+    g.add_argument("--ray-cpus-per-worker", type=int, help="cores each CPU worker takes (default 2)")
+    g.add_argument("--ray-ship-mb", type=int,
+                   help="ship files up to this many MB to workers through Ray's object store (default 0: workers "
+                        "read shared storage at the same path)")
     _caption_flags(p)
 
     p = sub.add_parser("library", help="list the videos in the library")
@@ -66,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("reindex", help="re-embed the whole library with the configured models")
     _db_flag(p)
+    p.add_argument("--ocr", action="store_true",
+                   help="instead: read the text on screen of videos added before that channel (or with --no-ocr)")
     _model_flags(p)
 
     p = sub.add_parser("search", help="find moments by a description, in Korean or English")
@@ -77,6 +91,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="from_s", type=float, help="only moments from this second on")
     p.add_argument("--to", dest="to_s", type=float, help="only moments up to this second")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--export", type=Path, metavar="DIR",
+                   help="also write the hits as MP4 clips + hits.edl (CMX 3600) + hits.csv + hits.srt into DIR")
+    p.add_argument("--margin", type=float, default=1.0, help="seconds added before and after each exported clip")
+    p.add_argument("--no-clips", action="store_true", help="with --export: the EDL, CSV and SRT only")
+
+    p = sub.add_parser("similar", help="more like this: shots that look like a frame of a video, or a picture")
+    p.add_argument("video", nargs="?", help="a library video (id, name or path) or any video file")
+    p.add_argument("--at", dest="at_s", type=float, help="seconds into VIDEO")
+    p.add_argument("--image", type=Path, help="a picture file instead of a video frame")
+    p.add_argument("--top-k", type=int, default=None)
+    p.add_argument("--json", action="store_true")
+    _db_flag(p)
+    _model_flags(p)
+
+    p = sub.add_parser("timeline", help="a video's shots in order, with their dialogue and text on screen")
+    p.add_argument("video", help="id, name or path of a library video")
+    p.add_argument("--json", action="store_true")
+    _db_flag(p)
 
     p = sub.add_parser("caption", help="describe a trimmed span of a video (Korean and English) with its dialogue")
     p.add_argument("video", type=Path)
@@ -121,7 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
     keys = ["db_dir", "device", "visual_model", "visual_pretrained", "visual_config", "text_model",
-            "asr_backend", "asr_model", "offline", "workers", "top_k", "caption_model"]
+            "asr_backend", "asr_model", "offline", "workers", "top_k", "caption_model", "ocr",
+            "ray_address", "ray_workers", "ray_cpus_per_worker", "ray_ship_mb"]
     settings = Settings.from_env().with_overrides(**{k: getattr(args, k, None) for k in keys})
     return settings.with_overrides(caption_frames=getattr(args, "frames", None))
 
@@ -184,6 +217,16 @@ class _TqdmProgress:
         if done >= total:
             self._caps.close()
 
+    def cluster_started(self, info: dict) -> None:
+        where = f"{info['gpus']} GPU(s)" if info["gpus"] else f"{info['cpus']} CPU(s)"
+        print(f"ray: {info['workers']} worker(s) on {where}, {info['cpus_per_worker']} core(s) each",
+              file=sys.stderr)
+
+    def nodes_advanced(self, stats: dict) -> None:
+        if self._batch is not None:
+            self._batch.set_postfix_str(", ".join(f"{s.host}: {s.videos} ({s.x_realtime:.1f}x)"
+                                                  for s in stats.values())[:80])
+
     def close(self) -> None:
         if self._batch is not None:
             self._batch.close()
@@ -215,6 +258,9 @@ def cmd_ingest(args, settings: Settings) -> int:
         print(f"skipped   {o.path.name}: {o.detail}")
     for o in failed:
         print(f"failed    {o.path.name}: {o.detail}")
+    for node, s in summary.nodes.items():
+        print(f"node {s.host} ({node}): {s.videos} video(s) on {len(s.workers)} worker(s), "
+              f"{s.video_s:.0f} s of video in {s.busy_s:.0f} s of work ({s.x_realtime:.1f}x real time per worker)")
     video = f" ({summary.video_seconds:.0f} s of video)" if summary.video_seconds else ""
     print(f"{len(ok)} ingested, {len(skipped)} skipped, {len(failed)} failed in {summary.seconds:.1f} s{video}")
     return 1 if summary.nothing_done and failed else 0
@@ -246,15 +292,8 @@ def cmd_library(args, settings: Settings) -> int:
 def cmd_remove(args, settings: Settings) -> int:
     from modules.library import Library
 
-    import unicodedata
-
-    def nfc(text: str) -> str:
-        return unicodedata.normalize("NFC", text)
-
     with Library.open(settings.db_dir, writable=True) as lib:
-        rows = lib.videos()
-        matches = ([r for r in rows if args.video == str(r["id"])]
-                   or [r for r in rows if nfc(args.video) in (nfc(r["name"]), nfc(r["path"]))])
+        matches = lib.catalog.videos_matching(args.video)
         if not matches:
             raise SceneFinderError(f"no video {args.video!r} in the library; see: python main.py library")
         if len(matches) > 1:  # two files of one name in different folders: never guess which
@@ -270,8 +309,22 @@ def cmd_remove(args, settings: Settings) -> int:
 
 
 def cmd_reindex(args, settings: Settings) -> int:
-    from modules.reindex import reindex
+    from modules.reindex import read_screen_text, reindex
 
+    if args.ocr:
+        from tqdm import tqdm
+
+        bar = tqdm(unit="video", desc="text on screen")
+
+        def show(done: int, total: int, name: str) -> None:
+            bar.total = total
+            bar.set_postfix_str(name[:30])
+            bar.update(done - bar.n)
+
+        counts = read_screen_text(settings, progress=show)
+        bar.close()
+        print("read: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        return 0
     counts = reindex(settings)
     print("re-embedded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     return 0
@@ -280,11 +333,83 @@ def cmd_reindex(args, settings: Settings) -> int:
 def cmd_search(args, settings: Settings) -> int:
     from modules.search import format_table, search_cli
 
+    export_to = getattr(args, "export", None)
+    margin = getattr(args, "margin", 1.0)
+    if export_to is not None and not (math.isfinite(margin) and 0 <= margin <= 60):
+        raise SceneFinderError(f"--margin must be between 0 and 60 seconds (got {margin})")
     result = search_cli(args, settings)
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:
         print(format_table(result))
+    if export_to is not None:
+        _export(result, export_to, margin, not args.no_clips, settings)
+    return 0
+
+
+def _export(result, folder: Path, margin: float, clips: bool, settings: Settings) -> None:
+    from modules.export import export, moments
+    from modules.library import Library
+
+    if not result.hits:
+        print("nothing to export: no confident hit", file=sys.stderr)
+        return
+    with Library.open(settings.db_dir) as lib:
+        items = moments(result.hits, lib.catalog, margin)
+    files, made = export(items, folder, result.query, clips=clips)
+    for f in files:
+        print(f"wrote {f}", file=sys.stderr)
+    for c in made:
+        print(f"wrote {c.path} ({c.moment.duration_s:.2f} s, {c.method}, {c.seconds:.1f} s)", file=sys.stderr)
+
+
+def cmd_similar(args, settings: Settings) -> int:
+    from modules.library import Library
+    from modules.search import Searcher, format_table
+    from modules.shots import decode_jpeg
+
+    image = None
+    if args.image is not None:
+        try:
+            image = decode_jpeg(args.image.read_bytes())
+        except (OSError, ValueError) as exc:
+            raise SceneFinderError(f"{args.image}: not a picture that can be read ({exc})") from exc
+    elif args.video is None or args.at_s is None:
+        raise SceneFinderError("give a video and --at SECONDS, or --image FILE")
+    Library.open(settings.db_dir).close()  # a missing library is said before a model loads
+    searcher = Searcher(settings)
+    try:
+        result = searcher.similar(args.video, args.at_s, image, args.top_k)
+    finally:
+        searcher.close()
+    print(json.dumps(result.to_json(), ensure_ascii=False, indent=2) if args.json else format_table(result))
+    return 0
+
+
+def cmd_timeline(args, settings: Settings) -> int:
+    from modules.library import Library
+
+    with Library.open(settings.db_dir) as lib:
+        rows = lib.catalog.videos_matching(args.video)
+        if len(rows) != 1:
+            listing = "; ".join(f"#{r['id']} {r['path']}" for r in rows)
+            raise SceneFinderError(f"{args.video!r} names {len(rows)} videos{' (' + listing + ')' if rows else ''}; "
+                                   f"give one id (see: python main.py library)")
+        video = lib.catalog.describe(rows[0]["id"])
+        shots = lib.catalog.timeline(rows[0]["id"])
+    if args.json:
+        print(json.dumps({"video": {k: video[k] for k in ("id", "path", "name", "duration_s", "fps")},
+                          "shots": shots}, ensure_ascii=False, indent=2))
+        return 0
+    print(f"#{video['id']} {video['name']} ({mmss(video['duration_s'])}, {len(shots)} shots)")
+    for s in shots:
+        print(f"{s['index']:>4}  {mmss(s['start_s'], tenths=True)}-{mmss(s['end_s'], tenths=True)}")
+        for d in s["dialogue"]:
+            print(f"        said {mmss(d['start_s'], tenths=True)}  {d['text']}")
+        for t in s["screen_text"]:
+            print(f"   on screen {mmss(t['start_s'], tenths=True)}  {t['text']}")
+        if s["caption"]:
+            print(f"     caption  {s['caption']}")
     return 0
 
 
@@ -373,6 +498,8 @@ COMMANDS = {
     "remove": cmd_remove,
     "reindex": cmd_reindex,
     "search": cmd_search,
+    "similar": cmd_similar,
+    "timeline": cmd_timeline,
     "caption": cmd_caption,
     "train-lora": cmd_train_lora,
     "make-dataset": cmd_make_dataset,

@@ -1,0 +1,101 @@
+"""Ingest on Ray: 1 vs 2 workers on this machine, and what N GPU nodes would do.
+
+    python bench/ingest_ray.py
+
+Material: the real footage of bench/real_media.py (H.264 720p) with a spoken line (espeak-ng)
+laid over every clip, so every unit runs the whole pipeline: decode, shots, keyframes, ASR,
+text on screen, image and text embeddings (the picture channel with the CPU preset's
+architecture and random weights). The same files are ingested by a plain `main.py ingest`
+(in-process, one unit at a time) and on a local Ray runtime with 1 and 2 workers of one core
+each, alternating, each into a fresh library; wall time from the call to the last commit,
+Ray's start included. Per-video costs measured here give the estimate for N nodes.
+Writes bench/results/ingest_ray.{json,md}.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import WORK, write_results  # noqa: E402
+from real_media import as_720p, duration_s, sources  # noqa: E402
+from stand_ins import bench_visual_settings  # noqa: E402
+
+from modules.settings import Settings  # noqa: E402
+
+LINES = ["The ticket office is closed today.", "Take the last train to the harbour.",
+         "Please bring the umbrella, it will rain tonight.", "Somebody ate all the chocolate cake."]
+
+
+def material() -> list[Path]:
+    out = []
+    folder = WORK / "ray" / "clips"
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, src in enumerate(as_720p(s) for s in sources()):
+        clip = folder / f"{src.stem}_speech.mp4"
+        if not clip.exists():
+            wav = folder / f"{i}.wav"
+            subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(wav), LINES[i % len(LINES)]], check=True)
+            subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(src), "-i", str(wav), "-map", "0:v", "-map", "1:a",
+                            "-c:v", "copy", "-c:a", "aac", "-af", "apad", "-shortest", str(clip)], check=True)
+        out.append(clip)
+    return out
+
+
+def timed(files: list[Path], settings: Settings, label: str) -> dict:
+    from modules.ingest import ingest
+
+    shutil.rmtree(settings.db_dir, ignore_errors=True)
+    t = time.perf_counter()
+    summary = ingest(files, settings)
+    wall = time.perf_counter() - t
+    bad = summary.by_status("failed")
+    if bad:
+        raise SystemExit(f"{label}: {[(o.path.name, o.detail) for o in bad]}")
+    busy = sum(n.busy_s for n in summary.nodes.values())
+    return {"wall_s": round(wall, 2), "worker_busy_s": round(busy, 2), "videos": len(summary.outcomes)}
+
+
+def main() -> None:
+    files = material()
+    video_s = sum(duration_s(f) for f in files)
+    base = Settings.from_env().with_overrides(device="cpu", offline=True, **bench_visual_settings(WORK / "models"))
+    runs: dict[str, list[dict]] = {"plain": [], "ray_1": [], "ray_2": []}
+    for _ in range(2):  # alternate, twice; the faster of each counts (shared machines drift)
+        runs["plain"].append(timed(files, base.with_overrides(db_dir=WORK / "ray" / "db_plain"), "plain"))
+        for n in (1, 2):
+            s = base.with_overrides(db_dir=WORK / "ray" / f"db_ray{n}", ray_address="local", ray_workers=n,
+                                    ray_cpus_per_worker=1)
+            runs[f"ray_{n}"].append(timed(files, s, f"ray {n}"))
+    best = {k: min(v, key=lambda r: r["wall_s"]) for k, v in runs.items()}
+    per_video_cpu_s = best["ray_1"]["worker_busy_s"] / len(files)  # one core's work per video
+    x_rt_core = video_s / best["ray_1"]["worker_busy_s"]
+    figures = {
+        "videos": len(files), "video_s": round(video_s, 1), "runs": runs, "best": best,
+        "speedup_2_vs_1_workers": round(best["ray_1"]["wall_s"] / best["ray_2"]["wall_s"], 2),
+        "ray_2_vs_plain": round(best["plain"]["wall_s"] / best["ray_2"]["wall_s"], 2),
+        "per_video_core_s": round(per_video_cpu_s, 2), "x_realtime_per_core": round(x_rt_core, 2),
+    }
+    md = f"""## Ingest on Ray (bench/ingest_ray.py)
+
+{len(files)} real clips (720p H.264, {video_s:.0f} s, a spoken line each), this 2-core machine, full pipeline:
+
+| run | wall s (best of 2) | x real time |
+|---|---|---|
+| plain `ingest` (one unit at a time, all cores) | {best['plain']['wall_s']} | {video_s / best['plain']['wall_s']:.2f} |
+| Ray, 1 worker x 1 core | {best['ray_1']['wall_s']} | {video_s / best['ray_1']['wall_s']:.2f} |
+| Ray, 2 workers x 1 core | {best['ray_2']['wall_s']} | {video_s / best['ray_2']['wall_s']:.2f} |
+
+2 workers vs 1: {figures['speedup_2_vs_1_workers']}x; Ray with 2 workers vs plain: {figures['ray_2_vs_plain']}x
+(Ray's start, about 7 s here, included). One core does {x_rt_core:.2f}x real time
+({per_video_cpu_s:.1f} s of work per clip).
+"""
+    write_results("ingest_ray", figures, md)
+
+
+if __name__ == "__main__":
+    main()
