@@ -81,6 +81,13 @@ CREATE TABLE IF NOT EXISTS screen_read (
 """
 
 _COUNTABLE = ("videos", "shots", "keyframes", "segments", "screen_texts")
+# what a look-up by id returns: every column but the vectors (a query reads a hundred candidates)
+_ROW_COLUMNS = {
+    "shots": "id, video_id, idx, start_s, end_s, caption, caption_en",
+    "keyframes": "id, shot_id, time_s, thumb",
+    "segments": "id, shot_id, start_s, end_s, text, language, norm",
+    "screen_texts": "id, shot_id, start_s, end_s, text, confidence, norm",
+}
 
 
 def normalize_for_match(text: str) -> str:
@@ -308,7 +315,7 @@ class Catalog:
         """A video with its shots (keyframe times, caption) and dialogue, as plain data."""
         v = self.video(video_id)
         shots = []
-        for s in self._all("SELECT * FROM shots WHERE video_id=? ORDER BY idx", (video_id,)):
+        for s in self.shots_of(video_id):
             kfs = self._all("SELECT time_s FROM keyframes WHERE shot_id=? ORDER BY time_s", (s["id"],))
             shot = {"start_s": round(s["start_s"], 3), "end_s": round(s["end_s"], 3),
                     "keyframes_s": [round(k["time_s"], 3) for k in kfs]}
@@ -318,7 +325,7 @@ class Catalog:
         dialogue = [
             {"start_s": round(g["start_s"], 3), "end_s": round(g["end_s"], 3), "text": g["text"], "shot": g["idx"]}
             for g in self._all(
-                """SELECT g.*, s.idx FROM segments g JOIN shots s ON g.shot_id=s.id
+                """SELECT g.start_s, g.end_s, g.text, s.idx FROM segments g JOIN shots s ON g.shot_id=s.id
                    WHERE s.video_id=? ORDER BY g.start_s""",
                 (video_id,),
             )
@@ -326,7 +333,7 @@ class Catalog:
         screen = [
             {"start_s": round(t["start_s"], 3), "end_s": round(t["end_s"], 3), "text": t["text"], "shot": t["idx"]}
             for t in (self._all(
-                """SELECT t.*, s.idx FROM screen_texts t JOIN shots s ON t.shot_id=s.id
+                """SELECT t.start_s, t.end_s, t.text, s.idx FROM screen_texts t JOIN shots s ON t.shot_id=s.id
                    WHERE s.video_id=? ORDER BY t.start_s, t.id""",
                 (video_id,),
             ) if "screen_texts" in self.tables else [])
@@ -407,7 +414,7 @@ class Catalog:
                          "WHERE r.video_id IS NULL ORDER BY v.id")
 
     def shots_of(self, video_id: int) -> list[sqlite3.Row]:
-        return self._all("SELECT * FROM shots WHERE video_id=? ORDER BY idx", (video_id,))
+        return self._all(f"SELECT {_ROW_COLUMNS['shots']} FROM shots WHERE video_id=? ORDER BY idx", (video_id,))
 
     def delete_video(self, video_id: int) -> None:
         with self.transaction():
@@ -504,13 +511,13 @@ class Catalog:
 
     def by_id(self, table: str, ids: Iterable[int]) -> dict[int, sqlite3.Row]:
         """Rows of ``table`` (shots, keyframes, segments) by id."""
-        if table not in ("shots", "keyframes", "segments", "screen_texts"):
+        if table not in _ROW_COLUMNS:
             raise ValueError(f"no look-up by id for {table!r}")
         ids = [int(i) for i in ids]
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        return {r["id"]: r for r in self._all(f"SELECT * FROM {table} WHERE id IN ({marks})", ids)}
+        return {r["id"]: r for r in self._all(f"SELECT {_ROW_COLUMNS[table]} FROM {table} WHERE id IN ({marks})", ids)}
 
     def literal_candidates(self, channel: Channel, norm: str, limit: int = 200) -> list[sqlite3.Row]:
         """(id, norm) of ``channel``'s rows sharing character trigrams with ``norm`` (or containing it,
@@ -524,12 +531,12 @@ class Catalog:
         return self._all(f"SELECT id, norm FROM {table} WHERE instr(norm, ?) > 0 LIMIT ?", (norm, limit))
 
     def shot_with_video(self, shot_id: int) -> sqlite3.Row | None:
-        return self._q("SELECT s.*, v.id AS vid, v.path, v.name, v.fps FROM shots s JOIN videos v "
-                       "ON s.video_id=v.id WHERE s.id=?", (shot_id,)).fetchone()
+        return self._q("SELECT s.id, s.video_id, s.idx, s.start_s, s.end_s, s.caption, v.id AS vid, v.path, v.name, "
+                       "v.fps FROM shots s JOIN videos v ON s.video_id=v.id WHERE s.id=?", (shot_id,)).fetchone()
 
     def nearest_keyframe(self, shot_id: int, time_s: float) -> sqlite3.Row | None:
-        return self._q("SELECT * FROM keyframes WHERE shot_id=? ORDER BY abs(time_s - ?) LIMIT 1",
-                       (shot_id, time_s)).fetchone()
+        return self._q(f"SELECT {_ROW_COLUMNS['keyframes']} FROM keyframes WHERE shot_id=? "
+                       "ORDER BY abs(time_s - ?) LIMIT 1", (shot_id, time_s)).fetchone()
 
 
 def _mtime(path: Path) -> float:

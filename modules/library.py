@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
 import re
 import shutil
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import Iterator
 
 import numpy as np
 
-from modules.catalog import Catalog, normalize_for_match  # noqa: F401 - normalize_for_match is part of the API
+from modules.catalog import Catalog
 from modules.channels import get
 from modules.errors import LibraryMissing, LibraryReadOnly, SceneFinderError
 from modules.index_cache import IndexCaches
@@ -117,8 +118,12 @@ class Library:
 
     def thumb_path(self, rel: str) -> Path | None:
         """The file a catalogue thumbnail entry names, or None when it would lie outside
-        ``db_dir/thumbs`` (a tampered or damaged catalogue)."""
-        return _inside(self.db_dir / "thumbs", self.db_dir / rel)
+        ``db_dir/thumbs`` (a tampered or damaged catalogue). Checked on the name alone (no disk
+        access: a query shows five of them): relative, under thumbs/, no ".."."""
+        norm = os.path.normpath(str(rel)) if isinstance(rel, str) else ""
+        if os.path.isabs(norm) or not norm.startswith("thumbs" + os.sep) or ".." in norm.split(os.sep):
+            return None
+        return self.db_dir / norm
 
     # --- writes ------------------------------------------------------------------------
     def add_video(self, result: VideoResult, replace_id: int | None = None) -> int:

@@ -118,6 +118,8 @@ class Searcher:
         stamps = self.engines.stamps()
         self.warnings = self.lib.check_models(stamps, for_write=False)
         self.calibration = load_calibration()
+        # the library's stamps, read once: a query checks them for every candidate
+        self._stamps = {ch: self.lib.channel_stamp(ch) for ch in CHANNELS}
         self.channels = {}
         for ch, spec in CHANNELS.items():
             have = self.lib.channel_stamp(ch)
@@ -126,7 +128,7 @@ class Searcher:
             elif stamps[ch].model is None:
                 self.channels[ch] = f"off ({stamps[ch].note})"
             elif spec.how_to_fill and not self.lib.catalog.has_vectors(spec):
-                self.channels[ch] = f"off (no {spec.label} text in this library; add it with: {spec.how_to_fill})"
+                self.channels[ch] = f"off (nothing in this library yet; add it with: {spec.how_to_fill})"
             else:
                 self.channels[ch] = "on"
         vis = self.engines.visual
@@ -410,7 +412,7 @@ class Searcher:
         return kept
 
     def _threshold(self, channel: str, match: ChannelMatch | None = None) -> float | None:
-        stamp = self.lib.channel_stamp(channel)
+        stamp = self._stamps.get(channel)
         pairs = self.calibration.get(stamp.model) if stamp and stamp.model else None
         if not pairs:
             return None
