@@ -12,7 +12,8 @@ the recogniser's confidence cut-off, the odd ones are reported.
 Figures: character error rate of what is read (per kind and language), lines read that are
 no rendered text (noise, per minute), search R@1 / R@5 for quoted and unquoted queries of the
 rendered text, and the ingest time the channel adds (the same clips ingested with and without
-it, in the same run). Writes bench/results/ocr.{json,md}.
+it, alternating, in the same run; and again on bench/ingest_ray.py's clips, the same footage with
+a spoken line each, so ASR runs as in people's libraries). Writes bench/results/ocr.{json,md}.
 """
 
 from __future__ import annotations
@@ -219,6 +220,16 @@ def main() -> None:
             wall, _ = ingest_timed(report, WORK / "ocr" / f"db_{mode}", base, ocr=(mode == "on"))
             times[mode].append(wall)
     off, on = min(times["off"]), min(times["on"])
+    # the same on footage with speech (ASR runs too), closer to what people ingest
+    from ingest_ray import material
+
+    speech = material()
+    speech_times = {"off": [], "on": []}
+    for _ in range(2):
+        for mode in ("off", "on"):
+            wall, _ = ingest_timed(speech, WORK / "ocr" / f"db_speech_{mode}", base, ocr=(mode == "on"))
+            speech_times[mode].append(wall)
+    s_off, s_on = min(speech_times["off"]), min(speech_times["on"])
     figures = evaluate(WORK / "ocr" / "db_on", report, rendered, base, minutes)
     figures.update(
         windows={"tune": len(tune), "report": len(report), "seconds_each": args.window},
@@ -228,6 +239,9 @@ def main() -> None:
                   "added_percent": round(100 * (on - off) / off, 1),
                   "added_s_per_minute": round((on - off) / minutes, 2)},
         rendered_sample=[asdict(r) for r in rendered[:6]],
+        ingest_with_speech_s={"without_ocr": round(s_off, 2), "with_ocr": round(s_on, 2), "runs": speech_times,
+                              "added_percent": round(100 * (s_on - s_off) / s_off, 1),
+                              "video_s": round(sum(duration_s(f) for f in speech), 1)},
     )
     s = figures["search"]
     md = f"""## Text on screen (bench/ocr.py)
@@ -245,6 +259,7 @@ subtitles, title cards and corner signs, Korean and English.
 | search, unquoted: R@1 / R@5 | {s['unquoted']['R@1']} / {s['unquoted']['R@5']} (n={s['unquoted']['n']}) |
 | ingest without / with the channel | {off:.1f} s / {on:.1f} s (+{figures['ingest_s']['added_percent']}%; these clips have no audio, so no ASR in either) |
 | time the channel adds per minute of 720p footage | {figures['ingest_s']['added_s_per_minute']} s |
+| the same footage with a spoken line per clip (ASR on), without / with | {s_off:.1f} s / {s_on:.1f} s (+{figures['ingest_with_speech_s']['added_percent']}%) |
 | confidence cut-off tuned on the other half | {thr:g} (in code: {base.ocr_min_confidence:g}) |
 """
     write_results("ocr", figures, md)

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
                  "/usr/share/tessdata", "/usr/local/share/tessdata", "/opt/homebrew/share/tessdata")
 LANGS = "kor+eng"
+MAX_BOXES = 8  # read at most this many text boxes a frame, largest first
+MIN_BOX_PX = 10  # boxes lower than this (in frame pixels) are too small to read reliably
 SURE = 90.0  # a reading this confident is kept without trying the other renderings of the crop
 _THIN = set("iIl1jJtfr")  # strokes that stripes and foliage are misread as
 _EDGE_NOISE = " |\\/—–-_~`'\".,:;[](){}"
@@ -69,10 +71,12 @@ class RapidTesseractReader:
         for quad in [] if found is None else found:
             x0, y0 = np.asarray(quad).min(0) / scale
             x1, y1 = np.asarray(quad).max(0) / scale
-            if (x1 - x0) < 1.2 * (y1 - y0) or (y1 - y0) < 6:  # not a horizontal line of text
+            if (x1 - x0) < 1.2 * (y1 - y0) or (y1 - y0) < MIN_BOX_PX:  # not a readable horizontal line
                 continue
             out.append((max(0, int(x0)), max(0, int(y0)), min(w, int(x1) + 1), min(h, int(y1) + 1)))
-        return out
+        # textured pictures can yield dozens of candidates; subtitles, titles and signs are among the largest
+        out.sort(key=lambda b: (b[2] - b[0]) * (b[3] - b[1]), reverse=True)
+        return out[:MAX_BOXES]
 
     def read(self, image: np.ndarray) -> list[ReadLine]:
         return [line for box in self.boxes(image) if (line := self.read_box(image, box)) is not None]

@@ -81,7 +81,8 @@ class ScreenTextStage:
             return
         self._next_t = t + self._every
         self.stats["offered"] += 1
-        width = min(self._width, frame.width if getattr(frame, "rotation", 0) in (0, 180, -180) else frame.height)
+        upright = (getattr(frame, "rotation", 0) or 0) % 180 == 0
+        width = min(self._width, frame.width if upright else frame.height)
         self._queue.put((t, upright_rgb(frame, width)))
 
     def finish(self, shots: Sequence[Shot]) -> list[ScreenText]:
