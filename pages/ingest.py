@@ -19,12 +19,19 @@ sidebar_models()
 cfg = settings()
 
 
+def ray_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("ray") is not None
+
+
 class PageProgress(IngestProgress):
     """Overall and per-file progress bars on the page."""
 
     def __init__(self):
         self.batch = st.progress(0.0, text="Waiting…")
         self.video = st.progress(0.0, text=" ")
+        self.nodes = st.empty()
         self.total, self.done, self.duration = 0, 0, 1.0
 
     def batch_started(self, total: int) -> None:
@@ -37,6 +44,14 @@ class PageProgress(IngestProgress):
 
     def video_advanced(self, path: Path, t_s: float) -> None:
         self.video.progress(min(1.0, t_s / self.duration), text=f"{path.name}: {mmss(t_s)} of {mmss(self.duration)}")
+
+    def cluster_started(self, info: dict) -> None:
+        where = f"{info['gpus']} GPU(s)" if info["gpus"] else f"{info['cpus']} CPU(s)"
+        self.nodes.caption(f"Ray: {info['workers']} worker(s) on {where}")
+
+    def nodes_advanced(self, stats: dict) -> None:
+        self.nodes.caption("Ray: " + " · ".join(
+            f"{s.host}: {s.videos} video(s), {s.x_realtime:.1f}x real time per worker" for s in stats.values()))
 
     def video_done(self, path: Path, status: str, detail: str = "") -> None:
         self.done += 1
@@ -59,10 +74,14 @@ def remove_video(video_id: int) -> bool:
     return True
 
 
-def run_ingest(paths: list[Path], captions: bool = False) -> None:
+def run_ingest(paths: list[Path], captions: bool = False, on_ray: bool = False) -> None:
     progress = PageProgress()
     try:
-        summary = ingest(paths, cfg, engines=engines(), progress=progress, captions=captions)
+        if on_ray:  # the workers load their own models; this server loads only what the stamps need
+            summary = ingest(paths, cfg.with_overrides(ray_address=cfg.ray_address or "local"), progress=progress,
+                             captions=captions)
+        else:
+            summary = ingest(paths, cfg, engines=engines(), progress=progress, captions=captions)
     except USER_ERRORS as exc:
         st.error(str(exc))
         return
@@ -95,6 +114,8 @@ with tab_folder:
     folder = st.text_input("Folder (searched recursively for videos)", key="ingest.folder",
                            placeholder="~/clips")
     captions = st.checkbox("Also caption every shot (slow on a CPU)", key="ingest.captions")
+    on_ray = st.checkbox("Run on Ray (a local runtime, or the cluster SCENE_FINDER_RAY_ADDRESS names)",
+                         key="ingest.ray", value=bool(cfg.ray_address), disabled=not ray_installed())
     if st.button("Ingest folder", key="ingest.folder_go", disabled=not folder):
         p = Path(folder).expanduser()
         if not cfg.allowed_folder(p):
@@ -104,7 +125,7 @@ with tab_folder:
         elif not p.is_dir():
             st.error(f"{p} is not a folder on this server")
         else:
-            run_ingest([p], captions=captions)
+            run_ingest([p], captions=captions, on_ray=on_ray)
 
 summary = st.session_state.get("ingest.summary")
 if summary:

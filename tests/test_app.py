@@ -121,6 +121,22 @@ def test_ingest_page_ingests_a_folder_and_lists_the_library(app_env, clips, engi
     assert not at.exception and any("No videos" in i.value for i in at.info)
 
 
+def test_ingest_page_runs_a_folder_on_ray_and_shows_each_nodes_throughput(app_env, clips, tmp_path):
+    import shutil
+
+    pytest.importorskip("ray", reason="Ray is installed by ./setup.sh --dev")
+    folder = tmp_path / "to_add"
+    folder.mkdir()
+    shutil.copy(clips["garden"], folder / "garden.mp4")
+    at = _page("ingest").run()
+    at.text_input(key="ingest.folder").input(str(folder)).run()
+    at.checkbox(key="ingest.ray").check().run()
+    at.button(key="ingest.folder_go").click().run()
+    assert not at.exception, at.exception
+    assert any("1 ingested" in s.value for s in at.success)
+    assert at.dataframe[-1].value["video"].tolist() == ["garden.mp4"]
+
+
 def test_ingest_page_refuses_a_missing_folder(app_env, tmp_path):
     at = _page("ingest").run()
     at.text_input(key="ingest.folder").input(str(tmp_path / "nowhere")).run()

@@ -15,7 +15,7 @@ import pytest
 from modules.export import export, moments, timecode
 from modules.ingest import ingest
 from modules.library import Library
-from modules.media import probe, sample_frames
+from modules.media import sample_frames
 from modules.search import Searcher
 from tests.test_reliability import run_cli
 
