@@ -79,6 +79,7 @@ def main() -> None:
 |---|---|
 | decode + shot detection + keyframes (one pass) | {stages['decode_shots_s']} |
 | ASR (faster-whisper base int8, in parallel with the pass above) | {asr} |
+| text on screen (PP-OCR + Tesseract, in parallel with the pass above; {len(result.screen_texts or [])} lines) | {stages.get('ocr_s', 0)} |
 | image embeddings (ViT-B/32, {len(result.keyframes)} keyframes) | {stages['embed_images_s']} |
 | text embeddings | {stages['embed_text_s']} |
 | library write (SQLite + FAISS + thumbnails) | {round(write_s, 2)} |
