@@ -123,6 +123,17 @@ def ingest_timed(clips: list[Path], db: Path, base: Settings, ocr: bool) -> tupl
     return wall, {}
 
 
+def with_and_without(clips: list[Path], name: str, base: Settings) -> dict[str, list[float]]:
+    """Wall times of ingesting ``clips`` without and with the channel, alternating, twice (the
+    faster of each is the one to quote: shared machines drift)."""
+    times: dict[str, list[float]] = {"off": [], "on": []}
+    for _ in range(2):
+        for mode in ("off", "on"):
+            wall, _ = ingest_timed(clips, WORK / "ocr" / f"{name}_{mode}", base, ocr=(mode == "on"))
+            times[mode].append(wall)
+    return times
+
+
 def read_all(db: Path) -> dict[str, list[dict]]:
     from modules.library import Library
 
@@ -213,24 +224,15 @@ def main() -> None:
     thr, tuning = tune_confidence(tune, rendered, base)
     print(f"tuned on {len(tune)} windows: min_confidence {thr} (default in code: {base.ocr_min_confidence})")
 
-    # the same clips with and without the channel, alternating, twice; the faster of each counts
-    times = {"off": [], "on": []}
-    for _ in range(2):
-        for mode in ("off", "on"):
-            wall, _ = ingest_timed(report, WORK / "ocr" / f"db_{mode}", base, ocr=(mode == "on"))
-            times[mode].append(wall)
+    times = with_and_without(report, "db", base)
     off, on = min(times["off"]), min(times["on"])
     # the same on footage with speech (ASR runs too), closer to what people ingest
     from ingest_ray import material
 
     speech = material()
-    speech_times = {"off": [], "on": []}
-    for _ in range(2):
-        for mode in ("off", "on"):
-            wall, _ = ingest_timed(speech, WORK / "ocr" / f"db_speech_{mode}", base, ocr=(mode == "on"))
-            speech_times[mode].append(wall)
+    speech_times = with_and_without(speech, "db_speech", base)
     s_off, s_on = min(speech_times["off"]), min(speech_times["on"])
-    figures = evaluate(WORK / "ocr" / "db_on", report, rendered, base, minutes)
+    figures = evaluate(WORK / "ocr" / "db_on", report, rendered, base, minutes)  # with_and_without's "db_on"
     figures.update(
         windows={"tune": len(tune), "report": len(report), "seconds_each": args.window},
         footage_minutes_reported=round(minutes, 2),
