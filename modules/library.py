@@ -134,12 +134,13 @@ class Library:
         if folder is None:
             raise SceneFinderError(f"refusing a video with a malformed fingerprint {result.fingerprint!r}")
         thumbs = [f"thumbs/{result.fingerprint}/{i}.jpg" for i in range(len(result.keyframes))]
-        wrote = any(kf.jpeg for kf in result.keyframes) and not folder.exists()
+        has_jpegs = any(kf.jpeg for kf in result.keyframes)  # empty only in synthetic benchmark libraries
+        wrote = has_jpegs and not folder.exists()
         try:
-            if any(kf.jpeg for kf in result.keyframes):
+            if has_jpegs:
                 folder.mkdir(parents=True, exist_ok=True)
                 for rel, kf in zip(thumbs, result.keyframes):
-                    if kf.jpeg:  # empty only in synthetic benchmark libraries
+                    if kf.jpeg:
                         (self.db_dir / rel).write_bytes(kf.jpeg)
             vid = self.catalog.insert_video(result, thumbs, replace_id)
         except BaseException:

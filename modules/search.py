@@ -217,8 +217,7 @@ class Searcher:
         path, or any video file, at ``at_s``) or like an ``image`` (RGB uint8). The frame's own shot is
         left out. Raises BadQuery when the picture channel is off (with how to turn it on)."""
         top_k = top_k or self.settings.top_k
-        if not 1 <= top_k <= 100:
-            raise BadQuery(f"--top-k must be between 1 and 100 (got {top_k})")
+        check_top_k(top_k)
         if self.channels["visual"] != "on":
             raise BadQuery(
                 f"'more like this' compares pictures, and the picture channel is {self.channels['visual']}. "
@@ -476,13 +475,17 @@ def validate_request(query: str, top_k: int, from_s: float | None, to_s: float |
     for name, v in (("--from", from_s), ("--to", to_s)):
         if v is not None and not math.isfinite(v):
             raise BadQuery(f"{name} must be a number of seconds (got {v})")
-    if not 1 <= top_k <= 100:
-        raise BadQuery(f"--top-k must be between 1 and 100 (got {top_k})")
+    check_top_k(top_k)
     if (from_s is not None and from_s < 0) or (to_s is not None and to_s < 0):
         raise BadQuery("--from and --to are seconds from the start of a video and cannot be negative")
     if from_s is not None and to_s is not None and from_s > to_s:
         raise BadQuery(f"--from ({from_s}) is after --to ({to_s})")
     return parse_query(query)
+
+
+def check_top_k(top_k: int) -> None:
+    if not 1 <= top_k <= 100:
+        raise BadQuery(f"--top-k must be between 1 and 100 (got {top_k})")
 
 
 def _nfc(text: str) -> str:
