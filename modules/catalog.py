@@ -471,6 +471,13 @@ class Catalog:
         return self._all(f"SELECT id, {channel.text_column} AS text FROM {channel.table} "
                          f"WHERE {channel.text_column} IS NOT NULL ORDER BY id")
 
+    def texts_in_order(self, channel: Channel) -> list[sqlite3.Row]:
+        """(id, video_id, start_s, end_s, text) of every row of a per-shot text channel, by video and time:
+        what ``transcripts.dialogue_vectors`` needs to embed pieces of sentences with their sentence."""
+        return self._all(f"SELECT t.id, s.video_id, t.start_s, t.end_s, t.{channel.text_column} AS text "
+                         f"FROM {channel.table} t JOIN shots s ON t.{channel.shot_column}=s.id "
+                         f"WHERE t.{channel.text_column} IS NOT NULL ORDER BY s.video_id, t.start_s, t.id")
+
     def keyframes_with_video(self) -> list[sqlite3.Row]:
         """Every keyframe with its thumbnail, time and video path (for re-embedding and thumbnail repair)."""
         return self._all("""SELECT k.id, k.thumb, k.time_s, k.vec IS NOT NULL AS has_vec, v.path, v.fingerprint
@@ -518,6 +525,16 @@ class Catalog:
             return {}
         marks = ",".join("?" * len(ids))
         return {r["id"]: r for r in self._all(f"SELECT {_ROW_COLUMNS[table]} FROM {table} WHERE id IN ({marks})", ids)}
+
+    def vectors_by_id(self, channel: Channel, ids: Iterable[int]) -> dict[int, np.ndarray]:
+        """Stored vectors of ``channel``'s rows by id (rows without a vector are left out)."""
+        ids = [int(i) for i in ids]
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self._all(f"SELECT id, {channel.vector_column} AS vec FROM {channel.table} "
+                         f"WHERE id IN ({marks}) AND {channel.vector_column} IS NOT NULL", ids)
+        return {r["id"]: np.frombuffer(r["vec"], np.float32) for r in rows}
 
     def literal_candidates(self, channel: Channel, norm: str, limit: int = 200) -> list[sqlite3.Row]:
         """(id, norm) of ``channel``'s rows sharing character trigrams with ``norm`` (or containing it,

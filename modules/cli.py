@@ -331,7 +331,7 @@ def cmd_reindex(args, settings: Settings) -> int:
 
 
 def cmd_search(args, settings: Settings) -> int:
-    from modules.search import format_table, search_cli
+    from modules.search import search_cli
 
     export_to = getattr(args, "export", None)
     margin = getattr(args, "margin", 1.0)
@@ -352,7 +352,7 @@ def _export(result, folder: Path, margin: float, clips: bool, settings: Settings
     from modules.library import Library
 
     if not result.hits:
-        print("nothing to export: no confident hit", file=sys.stderr)
+        print("nothing to export: the search found nothing", file=sys.stderr)
         return
     with Library.open(settings.db_dir) as lib:
         items = moments(result.hits, lib.catalog, margin)
@@ -363,9 +363,25 @@ def _export(result, folder: Path, margin: float, clips: bool, settings: Settings
         print(f"wrote {c.path} ({c.moment.duration_s:.2f} s, {c.method}, {c.seconds:.1f} s)", file=sys.stderr)
 
 
+def format_table(result) -> str:
+    """A search answer for a terminal: every hit, confident ones first, each with how sure it is."""
+    from modules.schema import mmss
+
+    lines = [f"query: {result.query}"] + [f"warning: {w}" for w in result.warnings]
+    if result.no_confident_match:
+        lines.append("no confident match in the library; the closest moments, all low confidence:")
+    lines.append(f"{'#':>2}  {'video':30} {'at':>7} {'shot':>15}  {'sure':7} evidence")
+    for i, h in enumerate(result.hits, 1):
+        shot = f"{mmss(h.shot_start_s, tenths=True)}-{mmss(h.shot_end_s, tenths=True)}"
+        sure = h.confidence_label if h.confidence is None else f"{h.confidence_label} {h.confidence:.0%}"
+        lines.append(f"{i:>2}  {Path(h.video).name[:30]:30} {mmss(h.frame_s, tenths=True):>7} {shot:>15}  "
+                     f"{sure:7} {h.evidence}")
+    return "\n".join(lines)
+
+
 def cmd_similar(args, settings: Settings) -> int:
     from modules.library import Library
-    from modules.search import Searcher, format_table
+    from modules.search import Searcher
     from modules.shots import decode_jpeg
 
     image = None

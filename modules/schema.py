@@ -100,6 +100,12 @@ class Hit:
     text: str
     thumbnail: str
     evidence: str  # which channels matched, in words
+    # how likely this is the moment meant (0-1, calibrated per model and language pair; None when no
+    # channel that matched is calibrated), as a word ("high", "medium", "low", "unknown"), and whether
+    # it clears the calibrated threshold: hits that do not are still shown, after those that do
+    confidence: float | None = None
+    confidence_label: str = "unknown"
+    confident: bool = False
 
 
 def mmss(seconds: float, tenths: bool = False) -> str:

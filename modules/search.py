@@ -37,6 +37,7 @@ from modules.errors import BadQuery
 from modules.catalog import normalize_for_match
 from modules.channels import CHANNELS, Channel
 from modules.library import Library
+from modules import ranking
 from modules.query import ParsedQuery, parse_query
 from modules.schema import Hit, mmss
 from modules.settings import Settings
@@ -56,6 +57,11 @@ class ChannelMatch:
     text: str = ""
     exact_quote: bool = False
     pair: str = ""  # "query>text" languages, e.g. "ko>en", for language-pair thresholds
+    rank_score: float | None = None  # what orders matches within the channel, when not ``score``
+
+    def key(self) -> tuple[bool, float]:
+        """Order within a channel: quotes found verbatim first, then by rank score."""
+        return self.exact_quote, self.score if self.rank_score is None else self.rank_score
 
 
 @dataclass
@@ -82,21 +88,42 @@ class SearchResult:
         return out
 
 
-def load_calibration(path: Path = CALIBRATION_FILE) -> dict[str, dict[str, float]]:
-    """model identity -> {"query>text" language pair or "*": similarity threshold}.
+def load_calibration(path: Path = CALIBRATION_FILE) -> dict[str, dict[str, ranking.Calibration]]:
+    """model identity -> {"query>text" language pair or "*": its confidence curve}.
 
     Multilingual embedders score two sentences of the same language higher than a
-    translation pair, so thresholds are kept per pair; "*" (the strictest measured
-    pair) serves pairs that were not measured.
+    translation pair, so curves are kept per pair; "*" (the strictest measured pair)
+    serves pairs that were not measured. A file with thresholds only gets the default slope.
     """
     if not path.exists():
         return {}
     data = json.loads(path.read_text())
     out = {}
     for model, v in data.get("thresholds", {}).items():
-        pairs = {k: float(t) for k, t in v.get("pairs", {}).items()}
-        pairs["*"] = max(pairs.values()) if pairs else float(v["threshold"])
+        slopes = v.get("slopes", {})
+        pairs = {k: ranking.Calibration(float(t), float(slopes.get(k, ranking.DEFAULT_SLOPE)))
+                 for k, t in v.get("pairs", {}).items()}
+        pairs["*"] = max(pairs.values(), key=lambda c: c.threshold) if pairs else ranking.Calibration(float(v["threshold"]))
         out[model] = pairs
+    return out
+
+
+@dataclass(frozen=True)
+class Centring:
+    shift: float
+    means: dict[str, np.ndarray]  # query language -> mean query vector
+
+
+def load_centring(path: Path = CALIBRATION_FILE) -> dict[str, Centring]:
+    """model identity -> the mean query per language and how much of it to subtract (see
+    ``Searcher._centred``); models without an entry are searched with the plain query."""
+    if not path.exists():
+        return {}
+    out = {}
+    for model, v in json.loads(path.read_text()).get("thresholds", {}).items():
+        c = v.get("query_centring")
+        if c:
+            out[model] = Centring(float(c["shift"]), {k: np.asarray(m, np.float32) for k, m in c["means"].items()})
     return out
 
 
@@ -118,6 +145,7 @@ class Searcher:
         stamps = self.engines.stamps()
         self.warnings = self.lib.check_models(stamps, for_write=False)
         self.calibration = load_calibration()
+        self.centring = load_centring()
         # the library's stamps, read once: a query checks them for every candidate
         self._stamps = {ch: self.lib.channel_stamp(ch) for ch in CHANNELS}
         self.channels = {}
@@ -182,30 +210,28 @@ class Searcher:
         timings["retrieve_ms"] = (time.perf_counter() - t) * 1000
 
         t = time.perf_counter()
-        fused = self._fuse(per_channel) or self._fuse(per_channel, gate=False)  # ungated: for "closest"
-        moments = self._moments(fused, per_channel, top_k)
-        hits = [self._hit(shot_id, score, per_channel) for shot_id, score in moments]
-        # Hits a calibrated channel vouches for stay. Only when there are none do hits that no
-        # calibration can judge (an uncalibrated visual model) stay, flagged as unknown.
-        verdicts = [self._confidence(h, per_channel) for h in hits]
-        vouched = [h for h, v in zip(hits, verdicts) if v is True]
-        kept = vouched or [h for h, v in zip(hits, verdicts) if v is None]
+        # shots a calibrated channel vouches for are ranked first (so a strong dialogue match is not
+        # outvoted by a weak picture rank), then the rest: the answer always has top_k hits
+        gated = self._fuse(per_channel)
+        seen = {sid for sid, _ in gated}
+        fused = gated + [(sid, sc) for sid, sc in self._fuse(per_channel, gate=False) if sid not in seen]
+        hits = [self._hit(shot_id, score, per_channel) for shot_id, score in self._moments(fused, top_k)]
+        hits = ranking.confident_first(hits, [h.confident if h.confidence is not None else None for h in hits])
         timings["fuse_ms"] = (time.perf_counter() - t) * 1000
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
 
-        if not vouched and kept:
-            unc = sorted({ch for ch in per_channel if per_channel[ch] and self._threshold(ch) is None})
+        unc = sorted({ch for ch in per_channel if per_channel[ch] and self._calibration(ch) is None})
+        if hits and unc:
             warnings.append(
                 f"confidence unknown for the {', '.join(unc)} channel: its model has no calibrated threshold "
                 f"(python bench/quality.py --calibrate, with real weights)"
             )
-        no_confident = not kept
-        closest = hits[0] if no_confident and hits else None
+        no_confident = not any(h.confident or h.confidence is None for h in hits)
         return SearchResult(
             query=parsed.text,
-            hits=kept,
+            hits=hits,
             no_confident_match=no_confident,
-            closest=closest,
+            closest=hits[0] if no_confident and hits else None,
             warnings=warnings,
             channels=dict(self.channels),
             timings_ms={k: round(v, 2) for k, v in timings.items()},
@@ -250,11 +276,11 @@ class Searcher:
             vec = self.engines.visual.encode_images([image])[0]
         matches = self._visual(vec, None)
         matches.pop(own_shot, None)
-        fused = self._fuse({"visual": matches}, gate=False)
         per_channel = {"visual": matches}
-        hits = [self._hit(shot_id, score, per_channel) for shot_id, score in self._moments(fused, per_channel, top_k)]
+        fused = self._fuse(per_channel, gate=False)
+        hits = [self._hit(shot_id, score, per_channel) for shot_id, score in self._moments(fused, top_k)]
         warnings = list(self.warnings)
-        if self._threshold("visual") is None:
+        if self._calibration("visual") is None:
             warnings.append("ranked by picture similarity; the picture model has no calibrated threshold")
         return SearchResult(query=f"more like {label}", hits=hits, no_confident_match=False, warnings=warnings,
                             channels=dict(self.channels))
@@ -311,28 +337,44 @@ class Searcher:
 
     def _text(self, spec: Channel, parsed: ParsedQuery, vec, allowed) -> dict[int, ChannelMatch]:
         """A text channel (dialogue, text on screen): by meaning, plus literal matches of the quotes
-        (and, for on-screen text, of the whole query: signs are remembered word for word)."""
-        scores, ids = self._search(spec.name, vec, allowed)
-        matches: dict[int, tuple[float, bool]] = {int(i): (float(s), False) for s, i in zip(scores, ids)}
-        literals = list(parsed.quotes) or ([parsed.text] if spec.literal_unquoted else [])
-        for literal in literals:
-            for row_id, sim in self._literal_matches(spec, literal, allowed):
-                prev = matches.get(row_id)
-                if prev is None or sim >= QUOTE_MATCH_MIN:
-                    matches[row_id] = (max(sim, prev[0]) if prev else sim, sim >= QUOTE_MATCH_MIN)
-        rows = self.lib.catalog.by_id(spec.table, matches)
+        (and, for on-screen text, of the whole query: signs are remembered word for word).
+
+        Ranked by the centred query (``_centred``); each match keeps its raw cosine (or, when a quote
+        was found in it, its character similarity if higher) for evidence and confidence."""
         qlang = query_language(parsed.dialogue_text)
+        centred = self._centred(spec, vec, qlang)
+        _, ids = self._search(spec.name, centred, allowed)
+        literal: dict[int, float] = {}
+        for text in list(parsed.quotes) or ([parsed.text] if spec.literal_unquoted else []):
+            for row_id, sim in self._literal_matches(spec, text, allowed):
+                literal[row_id] = max(sim, literal.get(row_id, 0.0))
+        wanted = {int(i) for i in ids} | set(literal)
+        rows = self.lib.catalog.by_id(spec.table, wanted)
+        vecs = self.lib.catalog.vectors_by_id(spec, wanted)
         best: dict[int, ChannelMatch] = {}
-        for row_id, (score, exact) in matches.items():
-            r = rows.get(row_id)
-            if r is None:
+        for row_id in wanted:
+            r, v = rows.get(row_id), vecs.get(row_id)
+            if r is None or v is None:
                 continue
+            sim = literal.get(row_id, 0.0)
             lang = r["language"] if "language" in r.keys() else query_language(r["text"])
-            m = ChannelMatch(score, row_id, r["start_s"], r["text"], exact, f"{qlang}>{lang or 'en'}")
+            m = ChannelMatch(max(float(v @ vec), sim), row_id, r["start_s"], r["text"], sim >= QUOTE_MATCH_MIN,
+                             f"{qlang}>{lang or 'en'}", rank_score=float(v @ centred))
             cur = best.get(r[spec.shot_column])
-            if cur is None or (m.exact_quote, m.score) > (cur.exact_quote, cur.score):
+            if cur is None or m.key() > cur.key():
                 best[r[spec.shot_column]] = m
         return best
+
+    def _centred(self, spec: Channel, vec: np.ndarray, qlang: str) -> np.ndarray:
+        """The query minus ``shift`` times the mean query of its language (fitted per model by
+        bench/quality.py --calibrate): what every query of a language shares (short Korean queries
+        score about 0.8 against any English line) stops deciding the order. The raw cosine is kept
+        for evidence; the order comes from this."""
+        stamp = self._stamps.get(spec.name)
+        centring = self.centring.get(stamp.model) if stamp and stamp.model else None
+        if not centring or qlang not in centring.means:
+            return vec
+        return np.ascontiguousarray(vec - centring.shift * centring.means[qlang], dtype=np.float32)
 
     def _literal_matches(self, spec: Channel, literal: str, allowed) -> list[tuple[int, float]]:
         """Rows whose text holds ``literal`` after normalisation (case, width, spacing, punctuation),
@@ -366,29 +408,21 @@ class Searcher:
         return float(getattr(self.settings, CHANNELS[channel].weight_setting))
 
     def _fuse(self, per_channel: dict[str, dict[int, ChannelMatch]], gate: bool = True) -> list[tuple[int, float]]:
-        """Weighted RRF. With ``gate``, a calibrated channel only votes for shots it matched
-        confidently, so a strong dialogue match is not outvoted by a weak picture rank."""
-        fused: dict[int, float] = {}
-        k = self.settings.rrf_k
+        """Each channel's shots ranked by (verbatim quote, raw score), fused by ``ranking.fuse``; a
+        remembered line found (nearly) verbatim, spoken or on screen, votes once more with its own
+        weight. With ``gate``, a calibrated channel only ranks shots it matched confidently."""
+        ranked, verbatim = {}, {}
         for ch, matches in per_channel.items():
-            ranked = sorted(
-                ((sid, m) for sid, m in matches.items() if not gate or self._passes(ch, m) is not False),
-                key=lambda kv: (kv[1].exact_quote, kv[1].score), reverse=True,
-            )
-            for rank, (shot_id, _) in enumerate(ranked, start=1):
-                fused[shot_id] = fused.get(shot_id, 0.0) + self._weight(ch) / (k + rank)
-        # a remembered line found (nearly) verbatim, spoken or on screen, votes once more, with its own weight
-        verbatim: dict[int, ChannelMatch] = {}
-        for matches in per_channel.values():
+            keep = [(sid, m) for sid, m in matches.items() if not gate or self._passes(ch, m) is not False]
+            ranked[ch] = [sid for sid, m in sorted(keep, key=lambda kv: kv[1].key(), reverse=True)]
             for sid, m in matches.items():
                 if m.exact_quote and (sid not in verbatim or m.score > verbatim[sid].score):
                     verbatim[sid] = m
-        quoted = sorted(verbatim.items(), key=lambda kv: kv[1].score, reverse=True)
-        for rank, (shot_id, _) in enumerate(quoted, start=1):
-            fused[shot_id] = fused.get(shot_id, 0.0) + self.settings.weight_quote / (k + rank)
-        return sorted(fused.items(), key=lambda kv: kv[1], reverse=True)
+        quoted = [sid for sid, _ in sorted(verbatim.items(), key=lambda kv: kv[1].score, reverse=True)]
+        weights = {ch: self._weight(ch) for ch in ranked}
+        return ranking.fuse(ranked, weights, self.settings.rrf_k, quoted, self.settings.weight_quote)
 
-    def _moments(self, fused, per_channel, top_k: int) -> list[tuple[int, float]]:
+    def _moments(self, fused, top_k: int) -> list[tuple[int, float]]:
         """Top shots, one per moment: a shot next to (or within merge_gap_s of) a better one of the
         same video is the same moment and is folded into it."""
         if not fused:
@@ -410,7 +444,7 @@ class Searcher:
                 break
         return kept
 
-    def _threshold(self, channel: str, match: ChannelMatch | None = None) -> float | None:
+    def _calibration(self, channel: str, match: ChannelMatch | None = None) -> ranking.Calibration | None:
         stamp = self._stamps.get(channel)
         pairs = self.calibration.get(stamp.model) if stamp and stamp.model else None
         if not pairs:
@@ -419,25 +453,11 @@ class Searcher:
             return pairs.get(match.pair, pairs["*"])
         return pairs["*"]
 
-    def _confidence(self, hit: Hit, per_channel) -> bool | None:
-        """True: a channel's raw score clears its calibrated threshold (or a quote matched);
-        False: every channel that matched is calibrated and none clears it; None: cannot tell."""
-        unknown = False
-        for ch, matches in per_channel.items():
-            m = matches.get(hit.shot_id)
-            if m is None:
-                continue
-            verdict = self._passes(ch, m)
-            if verdict:
-                return True
-            unknown = unknown or verdict is None
-        return None if unknown else False
+    def _probability(self, channel: str, m: ChannelMatch) -> float | None:
+        return ranking.probability(m.score, self._calibration(channel, m), m.exact_quote)
 
     def _passes(self, channel: str, m: ChannelMatch) -> bool | None:
-        if m.exact_quote:
-            return True
-        thr = self._threshold(channel, m)
-        return None if thr is None else m.score >= thr
+        return ranking.is_confident(self._probability(channel, m))
 
     def _hit(self, shot_id: int, score: float, per_channel) -> Hit:
         r = self.lib.catalog.shot_with_video(shot_id)
@@ -461,12 +481,15 @@ class Searcher:
             how = "exact quote" if m.exact_quote else f"{m.score:.2f}"
             evidence.append(f"{CHANNELS[ch].label} {how}" + (f': "{m.text}"' if m.text else ""))
         text = next((m.text for m in (dia, scr, cap) if m is not None and m.text), r["caption"] or "")
+        p = ranking.combine(self._probability(ch, m) for ch, m in found.items())
         return Hit(
             video=r["path"], video_id=r["vid"], shot_id=shot_id,
             shot_start_s=round(r["start_s"], 3), shot_end_s=round(r["end_s"], 3), frame_s=round(frame_s, 3),
             score=round(score, 5), scores={ch: scores.get(ch) for ch in CHANNELS},
             text=text, thumbnail=str(thumb.resolve()) if thumb is not None else "",
             evidence="; ".join(evidence),
+            confidence=None if p is None else round(p, 3), confident=bool(ranking.is_confident(p)),
+            confidence_label=ranking.label(p),
         )
 
 
@@ -532,24 +555,3 @@ def search_cli(args, settings: Settings) -> SearchResult:
         return searcher.search(args.query, args.top_k, args.video, args.from_s, args.to_s)
     finally:
         searcher.close()
-
-
-def _tenths(seconds: float) -> str:
-    return mmss(seconds, tenths=True)
-
-
-def format_table(result: SearchResult) -> str:
-    lines = [f"query: {result.query}"]
-    for w in result.warnings:
-        lines.append(f"warning: {w}")
-    if result.no_confident_match:
-        lines.append("no confident match in the library.")
-        if result.closest is not None:
-            c = result.closest
-            lines.append(f"closest (not confident): {Path(c.video).name} at {_tenths(c.frame_s)}  {c.evidence}")
-        return "\n".join(lines)
-    lines.append(f"{'#':>2}  {'video':30} {'at':>7} {'shot':>15}  score   evidence")
-    for i, h in enumerate(result.hits, 1):
-        shot = f"{_tenths(h.shot_start_s)}-{_tenths(h.shot_end_s)}"
-        lines.append(f"{i:>2}  {Path(h.video).name[:30]:30} {_tenths(h.frame_s):>7} {shot:>15}  {h.score:.3f}  {h.evidence}")
-    return "\n".join(lines)

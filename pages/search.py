@@ -24,6 +24,15 @@ if s is None:
     st.stop()
 
 
+SURE_COLOUR = {"high": "green", "medium": "blue", "low": "gray", "unknown": "gray"}
+
+
+def sure(hit) -> str:
+    """How sure the hit is, as a coloured word a person reads ("low confidence" hits are still shown)."""
+    pct = "" if hit.confidence is None else f" {hit.confidence:.0%}"
+    return f":{SURE_COLOUR[hit.confidence_label]}[{hit.confidence_label} confidence{pct}]"
+
+
 def show_hits(hits, prefix: str) -> None:
     """The grid: thumbnail, video, time, scores, the matched words, and what to do with each hit."""
     cols = st.columns(5) if hits else []  # a fixed grid: one hit does not fill the page
@@ -32,7 +41,7 @@ def show_hits(hits, prefix: str) -> None:
         with col:
             if hit.thumbnail and Path(hit.thumbnail).exists():
                 st.image(hit.thumbnail, width="stretch")
-            st.markdown(f"**{html.escape(Path(hit.video).name)}**  \n`{mmss(hit.frame_s)}` · score {hit.score:.3f}")
+            st.markdown(f"**{html.escape(Path(hit.video).name)}**  \n`{mmss(hit.frame_s)}` · {sure(hit)}")
             st.caption(" · ".join(f"{k} {v:.2f}" for k, v in hit.scores.items() if v is not None))
             if hit.text:
                 st.markdown(f":orange-background[{hit.text.replace('[', '(').replace(']', ')')}]")
@@ -114,10 +123,7 @@ elif query:
     for w in result.warnings:
         st.caption(f"⚠ {w}")
     if result.no_confident_match:
-        st.warning("No confident match in the library.")
-        if result.closest is not None:
-            c = result.closest
-            st.caption(f"Closest, not confident: {Path(c.video).name} at {mmss(c.frame_s)} ({c.evidence})")
+        st.warning("No confident match in the library: these are the closest moments, all low confidence.")
     show_hits(result.hits, "search.hit")
     if result.hits:
         edl, csv, srt = export_texts(s, result)

@@ -76,6 +76,7 @@ def test_search_page_says_no_confident_match(filled, monkeypatch):
     at.text_input(key="search.query").input("a spaceship landing on mars").run()
     assert not at.exception
     assert any("No confident match" in w.value for w in at.warning)
+    assert any("low confidence" in m.value for m in at.markdown)  # the closest moments are still shown
 
 
 def _button(at, suffix: str):

@@ -93,22 +93,33 @@ def test_quoted_korean_dialogue_matches_across_spacing_variants(searcher):
 
 def test_one_moment_is_one_hit(searcher):
     res = searcher.search("우산을 가져와 비가 온대", top_k=5)
-    hog = [h for h in res.hits if h.video.endswith("hogwarts.mp4")]
+    hog = [h for h in res.hits if _where(h, searcher) in (("hogwarts.mp4", 2), ("hogwarts.mp4", 3))]
     # shots 2 and 3 both talk about the umbrella and are neighbours: one moment
     assert len(hog) == 1, [(_where(h, searcher), h.evidence) for h in res.hits]
     shot_ids = [h.shot_id for h in res.hits]
     assert len(shot_ids) == len(set(shot_ids))
 
 
-def test_unrelated_query_says_no_confident_match(library, engines):
-    # the calibrated channels abstain; the tiny random visual model has no calibration, so it is left out
+def test_unrelated_query_says_no_confident_match_and_still_shows_five(library, engines):
+    # the calibrated channels do not vouch; the tiny random visual model has no calibration, so it is left out
     s = Searcher(library.with_overrides(weight_visual=0.0), engines)
     for q in ("a spaceship landing on mars", "주식 시장이 폭락했다"):
-        res = s.search(q)
-        assert res.no_confident_match and res.hits == [], q
-        assert res.to_json()["no_confident_match"] is True
-        assert res.closest is not None  # what came nearest is still reported, as such
+        res = s.search(q, top_k=5)
+        assert res.no_confident_match, q
+        assert len(res.hits) == 5 and not any(h.confident for h in res.hits), q  # the grid is never empty
+        assert all(h.confidence_label == "low" and h.confidence < 0.5 for h in res.hits), q
+        data = res.to_json()
+        assert data["no_confident_match"] is True and [h["confident"] for h in data["hits"]] == [False] * 5
+        assert res.closest == res.hits[0]
     s.close()
+
+
+def test_confident_hits_come_first_then_the_rest_marked_low(searcher):
+    res = searcher.search("우산을 가져와 비가 온대", top_k=5)
+    flags = [h.confident for h in res.hits]
+    assert len(res.hits) == 5 and flags[0] and not res.no_confident_match
+    assert flags == sorted(flags, reverse=True)  # no confident hit after a low one
+    assert all(h.confidence_label in ("high", "medium") for h in res.hits if h.confident)
 
 
 def test_uncalibrated_visual_channel_is_flagged_not_trusted(searcher):
