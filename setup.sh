@@ -34,6 +34,8 @@ apt_install() {  # only what is missing; needs root or sudo
 apt_install ffmpeg espeak-ng tesseract-ocr-kor tesseract-ocr-eng
 # the browser test, and a CJK font for it and for the rendered-text tests and benches
 [ $DEV -eq 1 ] && apt_install chromium fonts-noto-cjk
+# real recorded speech (Asterisk's prompts, with transcripts) for the dialogue tests and the benches
+[ $DEV -eq 1 ] && apt_install asterisk-core-sounds-en-g722 asterisk-core-sounds-en
 
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 PIP=(.venv/bin/python -m pip install -q --disable-pip-version-check)

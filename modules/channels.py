@@ -27,6 +27,7 @@ class Channel:
     query_part: str = "picture"  # what of the query it embeds: "picture" or "dialogue" (quotes, else all)
     literal_unquoted: bool = False  # match the unquoted query literally too (signs are remembered word for word)
     how_to_fill: str = ""  # for a channel not every library has rows in: the command that fills it
+    in_context: bool = False  # rows are pieces of sentences: embedded with their sentence (transcripts.py)
 
     @property
     def weight_setting(self) -> str:
@@ -36,7 +37,7 @@ class Channel:
 
 VISUAL = Channel("visual", "keyframes", "vec", "", "shot_id", "visual", "picture")
 DIALOGUE = Channel("dialogue", "segments", "vec", "text", "shot_id", "text", "dialogue", fts_table="segments_fts",
-                   query_part="dialogue")
+                   query_part="dialogue", in_context=True)
 CAPTION = Channel("caption", "shots", "caption_vec", "caption_en", "id", "text", "caption",
                   how_to_fill="python main.py ingest PATH --captions")
 SCREEN = Channel("screen", "screen_texts", "vec", "text", "shot_id", "text", "on screen", fts_table="screen_texts_fts",

@@ -29,7 +29,7 @@ from modules.schema import Keyframe, VideoResult
 from modules.settings import Settings
 from modules.screen_text import ScreenTextStage
 from modules.shots import encode_jpeg, scan_video
-from modules.transcripts import split_by_shots
+from modules.transcripts import dialogue_vectors, split_by_shots
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +191,7 @@ def process_video(path: Path, engines: Engines, settings: Settings, progress: In
     kvecs = engines.visual.encode_images([k.rgb for k in scan.keyframes]) if engines.visual else None
     timings["embed_images_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    svecs = engines.text.embed_passages([g.text for g in segments]) if segments else np.zeros((0, engines.text.dim), np.float32)
+    svecs = dialogue_vectors(engines.text, [(g.start_s, g.end_s, g.text) for g in segments])
     screen_vecs = (engines.text.embed_passages([s.text for s in screen_texts]) if screen_texts
                    else np.zeros((0, engines.text.dim), np.float32))
     timings["embed_text_s"] = time.perf_counter() - t

@@ -11,6 +11,7 @@ manifest stamp.
 from __future__ import annotations
 
 import logging
+from itertools import groupby
 
 import numpy as np
 
@@ -19,6 +20,7 @@ from modules.engines import load_engines
 from modules.library import Library
 from modules.settings import Settings
 from modules.shots import decode_jpeg, encode_jpeg
+from modules.transcripts import dialogue_vectors
 
 log = logging.getLogger(__name__)
 BATCH = 256
@@ -61,8 +63,13 @@ def reindex(settings: Settings) -> dict[str, int]:
         for name, spec in CHANNELS.items():
             if spec.model != "text":
                 continue
-            texts = lib.catalog.texts(spec)
-            vecs = engines.text.embed_passages([r["text"] or "" for r in texts])
+            if spec.in_context:
+                texts = lib.catalog.texts_in_order(spec)
+                vecs = [v for _, rows in groupby(texts, key=lambda r: r["video_id"])
+                        for v in dialogue_vectors(engines.text, [(r["start_s"], r["end_s"], r["text"]) for r in rows])]
+            else:
+                texts = lib.catalog.texts(spec)
+                vecs = engines.text.embed_passages([r["text"] or "" for r in texts])
             lib.replace_vectors(name, zip([r["id"] for r in texts], vecs), stamps[name])
             counts[name] = len(texts)
         lib.save_indexes()
