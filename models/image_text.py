@@ -20,7 +20,7 @@ from models.weights import WeightsUnavailable, go_offline, may_download
 log = logging.getLogger(__name__)
 
 RANDOM = "random"
-_MULTILINGUAL_MARKERS = ("xlm", "nllb", "mt5", "i18n", "multilingual", "m-clip")
+_MULTILINGUAL_MARKERS = ("xlm", "nllb", "mt5", "i18n", "multilingual", "m-clip", "siglip2")  # SigLIP 2: WebLI, many languages
 
 
 class ImageTextEncoder(Protocol):

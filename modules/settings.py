@@ -16,12 +16,13 @@ from typing import Any
 
 ENV_PREFIX = "SCENE_FINDER_"
 
-# Visual (image-text) presets. The CPU preset is a ViT-B/32 image tower (fast enough
-# for >4x real-time ingest on 2 cores) with a multilingual XLM-R text tower (Korean
-# XTD10 R@1 43.9 vs 0.3 for English CLIP on raw Korean); the GPU preset is the
-# strongest multilingual model open_clip lists (NLLB-CLIP large, R@1 66.7).
+# Visual (image-text) presets, chosen by published Korean retrieval (Crossmodal-3600 Korean,
+# mean R@1/5/10) and the image-tower cost measured here (bench/picture_presets.py, 2 CPU cores):
+# CPU: SigLIP2 ViT-B/32 at 256 px, 67.5 (xlm-roberta-base-ViT-B-32: 65.4) for 84 ms a keyframe
+# (63 ms), about 0.4 s more per minute of video; ViT-B/16 SigLIP2 (70.3) costs 247 ms a keyframe.
+# GPU: NLLB-CLIP large (SigLIP), the best published (77.2).
 VISUAL_PRESETS: dict[str, tuple[str, str]] = {
-    "cpu": ("xlm-roberta-base-ViT-B-32", "laion5b_s13b_b90k"),
+    "cpu": ("ViT-B-32-SigLIP2-256", "webli"),
     "gpu": ("nllb-clip-large-siglip", "v1"),
 }
 ASR_PRESETS: dict[str, str] = {"cpu": "base", "gpu": "large-v3"}
