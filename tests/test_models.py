@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -80,3 +82,34 @@ def test_unknown_asr_backend_is_named():
 
     with pytest.raises(ValueError, match="available"):
         load_transcriber("vosk", "base", "cpu", None)
+
+
+def test_preset_hub_repos_match_open_clip():
+    import open_clip
+
+    from models.image_text import HUB_REPOS
+    from modules.settings import VISUAL_PRESETS
+
+    for (name, tag), repo in HUB_REPOS.items():
+        assert open_clip.get_pretrained_cfg(name, tag)["hf_hub"].rstrip("/") == repo, (name, tag)
+    assert set(VISUAL_PRESETS.values()) <= set(HUB_REPOS)  # every preset is checked without importing torch
+
+
+def test_missing_preset_weights_are_known_without_importing_torch(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from models.image_text import load_image_text_encoder\n"
+        "from models.weights import WeightsUnavailable\n"
+        "try:\n"
+        "    load_image_text_encoder('ViT-B-32-SigLIP2-256', 'webli', 'cpu', offline=True)\n"
+        "except WeightsUnavailable as exc:\n"
+        "    print('off:', exc)\n"
+        "print('torch imported' if 'torch' in sys.modules else 'torch not imported')\n"
+    )
+    env = {"HF_HOME": str(tmp_path / "hf"), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True,
+                         cwd=Path(__file__).resolve().parents[1]).stdout
+    assert "off: no weights for ViT-B-32-SigLIP2-256:webli" in out and "torch not imported" in out, out
