@@ -38,7 +38,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from modules import ranking  # noqa: E402
 from modules.ingest import ingest  # noqa: E402
 from modules.samples import SampleShot, make_clip  # noqa: E402
-from modules.search import CALIBRATION_FILE, Centring, Searcher, load_calibration, query_language  # noqa: E402
+from modules.search import CALIBRATION_FILE, Centring, Searcher, query_language, read_calibration  # noqa: E402
 from modules.settings import Settings  # noqa: E402
 
 KINDS = ("ko_fragment", "ko_paraphrase", "en_paraphrase", "en_partial_quote")
@@ -248,10 +248,7 @@ def main() -> None:
         CALIBRATION_FILE.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
         report["calibration"] = {"shift_sweep_tuning_R@1": sweep, "shift": shift}
 
-    searcher.calibration = load_calibration()
-    from modules.search import load_centring
-
-    searcher.centring = load_centring()
+    searcher.calibration, searcher.centring = read_calibration()
     rows = run_product(searcher, queries + unrelated, judge)
     answerable = [r for r in rows if r["line"]]
     plain = run_plain(searcher, queries, judge)

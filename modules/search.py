@@ -88,43 +88,36 @@ class SearchResult:
         return out
 
 
-def load_calibration(path: Path = CALIBRATION_FILE) -> dict[str, dict[str, ranking.Calibration]]:
-    """model identity -> {"query>text" language pair or "*": its confidence curve}.
-
-    Multilingual embedders score two sentences of the same language higher than a
-    translation pair, so curves are kept per pair; "*" (the strictest measured pair)
-    serves pairs that were not measured. A file with thresholds only gets the default slope.
-    """
-    if not path.exists():
-        return {}
-    data = json.loads(path.read_text())
-    out = {}
-    for model, v in data.get("thresholds", {}).items():
-        slopes = v.get("slopes", {})
-        pairs = {k: ranking.Calibration(float(t), float(slopes.get(k, ranking.DEFAULT_SLOPE)))
-                 for k, t in v.get("pairs", {}).items()}
-        pairs["*"] = max(pairs.values(), key=lambda c: c.threshold) if pairs else ranking.Calibration(float(v["threshold"]))
-        out[model] = pairs
-    return out
-
-
 @dataclass(frozen=True)
 class Centring:
     shift: float
     means: dict[str, np.ndarray]  # query language -> mean query vector
 
 
-def load_centring(path: Path = CALIBRATION_FILE) -> dict[str, Centring]:
-    """model identity -> the mean query per language and how much of it to subtract (see
-    ``Searcher._centred``); models without an entry are searched with the plain query."""
+def read_calibration(path: Path = CALIBRATION_FILE) -> tuple[dict[str, dict[str, ranking.Calibration]],
+                                                             dict[str, Centring]]:
+    """What bench/quality.py --calibrate fitted, per model identity, read once:
+
+    - {"query>text" language pair or "*": its confidence curve}. Multilingual embedders score two
+      sentences of the same language higher than a translation pair, so curves are kept per pair;
+      "*" (the strictest measured pair) serves pairs that were not measured. A file with thresholds
+      only gets the default slope.
+    - the mean query per language and how much of it to subtract (see ``Searcher._centred``);
+      models without one are searched with the plain query.
+    """
     if not path.exists():
-        return {}
-    out = {}
+        return {}, {}
+    curves, centring = {}, {}
     for model, v in json.loads(path.read_text()).get("thresholds", {}).items():
+        slopes = v.get("slopes", {})
+        pairs = {k: ranking.Calibration(float(t), float(slopes.get(k, ranking.DEFAULT_SLOPE)))
+                 for k, t in v.get("pairs", {}).items()}
+        pairs["*"] = max(pairs.values(), key=lambda c: c.threshold) if pairs else ranking.Calibration(float(v["threshold"]))
+        curves[model] = pairs
         c = v.get("query_centring")
         if c:
-            out[model] = Centring(float(c["shift"]), {k: np.asarray(m, np.float32) for k, m in c["means"].items()})
-    return out
+            centring[model] = Centring(float(c["shift"]), {k: np.asarray(m, np.float32) for k, m in c["means"].items()})
+    return curves, centring
 
 
 def query_language(text: str) -> str:
@@ -144,13 +137,12 @@ class Searcher:
         )
         stamps = self.engines.stamps()
         self.warnings = self.lib.check_models(stamps, for_write=False)
-        self.calibration = load_calibration()
-        self.centring = load_centring()
+        self.calibration, self.centring = read_calibration()
         # the library's stamps, read once: a query checks them for every candidate
         self._stamps = {ch: self.lib.channel_stamp(ch) for ch in CHANNELS}
         self.channels = {}
         for ch, spec in CHANNELS.items():
-            have = self.lib.channel_stamp(ch)
+            have = self._stamps[ch]
             if have is None or have.model is None:
                 self.channels[ch] = f"off ({(have.note if have else '') or 'no vectors in this library'})"
             elif stamps[ch].model is None:
@@ -216,7 +208,8 @@ class Searcher:
         seen = {sid for sid, _ in gated}
         fused = gated + [(sid, sc) for sid, sc in self._fuse(per_channel, gate=False) if sid not in seen]
         hits = [self._hit(shot_id, score, per_channel) for shot_id, score in self._moments(fused, top_k)]
-        hits = ranking.confident_first(hits, [h.confident if h.confidence is not None else None for h in hits])
+        verdicts = [ranking.is_confident(h.confidence) for h in hits]
+        hits = ranking.confident_first(hits, verdicts)
         timings["fuse_ms"] = (time.perf_counter() - t) * 1000
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
 
@@ -226,7 +219,7 @@ class Searcher:
                 f"confidence unknown for the {', '.join(unc)} channel: its model has no calibrated threshold "
                 f"(python bench/quality.py --calibrate, with real weights)"
             )
-        no_confident = not any(h.confident or h.confidence is None for h in hits)
+        no_confident = all(v is False for v in verdicts)
         return SearchResult(
             query=parsed.text,
             hits=hits,

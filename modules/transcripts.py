@@ -50,12 +50,12 @@ def dialogue_vectors(embedder: TextEmbedder, items: Sequence[tuple[float, float,
     ``OWN_WEIGHT`` times the segment's own, L2-normalised."""
     if not items:
         return np.zeros((0, embedder.dim), np.float32)
-    own = embedder.embed_passages([t for _, _, t in items])
+    owns = [t for _, _, t in items]
     contexts = sentence_contexts(items)
-    unique = list(dict.fromkeys(contexts))
-    ctx = embedder.embed_passages(unique)
-    at = {c: k for k, c in enumerate(unique)}
-    mixed = ctx[[at[c] for c in contexts]] + OWN_WEIGHT * own
+    unique = list(dict.fromkeys(owns + contexts))  # a piece that is a whole sentence is embedded once
+    vecs = embedder.embed_passages(unique)
+    at = {t: k for k, t in enumerate(unique)}
+    mixed = vecs[[at[c] for c in contexts]] + OWN_WEIGHT * vecs[[at[t] for t in owns]]
     return np.ascontiguousarray(mixed / np.linalg.norm(mixed, axis=1, keepdims=True), dtype=np.float32)
 
 
