@@ -43,7 +43,7 @@ class SceneDetectAdapter:
 
 
 def make_shot_detector(kind: str, threshold: float, min_shot_s: float, fps: float) -> ShotDetector:
-    """``kind``: "adaptive" (threshold is the adaptive ratio, default 3) or
+    """``kind``: "adaptive" (threshold is the adaptive ratio; Settings has 2) or
     "content" (threshold is the HSV delta, default 27)."""
     from scenedetect.detectors import AdaptiveDetector, ContentDetector
 

@@ -11,6 +11,7 @@ keyframes, the candidates nearest the centres of n equal parts of the shot.
 
 from __future__ import annotations
 
+import bisect
 import io
 import logging
 from collections import deque
@@ -64,6 +65,7 @@ def scan_video(info: VideoInfo, settings: Settings, progress: Callable[[float], 
     tw = settings.thumb_width
 
     times: list[float] = []
+    numbers: list[int] = []  # each decoded frame's number in the stream (with reference_only, some are skipped)
     recent: deque = deque(maxlen=detector.lag_frames + 2)  # (idx, t, frame) to catch the first frame of a shot
     candidates: list[tuple[int, float, np.ndarray]] = []
     cand_step = 1.0 / settings.candidate_fps
@@ -86,18 +88,24 @@ def scan_video(info: VideoInfo, settings: Settings, progress: Callable[[float], 
         picked.extend(PickedFrame(index, t, rgb) for t, rgb in _pick(mine, start_t, end_t, settings.keyframe_every_s))
         shot_start_idx = end_idx
 
-    for idx, (t, frame) in enumerate(iter_frames(info.path, stats)):
+    frames = iter_frames(info.path, stats, reference_only=settings.decode_reference_only)
+    for idx, (t, frame) in enumerate(frames):
         times.append(t)
+        # the detector counts frames of the stream (its minimum shot length is in frames), not decoded ones
+        number = max(int(round(t * fps)), numbers[-1] + 1 if numbers else 0)
+        numbers.append(number)
         recent.append((idx, t, frame))
         if on_frame is not None:
             on_frame(t, frame)
-        small = frame.to_ndarray(width=dw, height=dh, format="bgr24")
+        # the detector compares colour histograms of a small copy: the fast scaler is as good for that
+        small = frame.to_ndarray(width=dw, height=dh, format="bgr24", interpolation="FAST_BILINEAR")
         if t >= next_cand_t:
             candidates.append((idx, t, upright_rgb(frame, tw)))
             next_cand_t = t + cand_step
-        for cut in detector.push(idx, small):
+        for cut_number in detector.push(number, small):
+            cut = bisect.bisect_left(numbers, cut_number)  # the first decoded frame of the new shot
             _ensure_candidate(candidates, recent, cut, tw)
-            if cut > shot_start_idx:
+            if shot_start_idx < cut < len(times):
                 close_shot(cut, times[cut])
         if len(candidates) > MAX_CANDIDATES_PER_SHOT:
             candidates = candidates[::2]
@@ -106,7 +114,8 @@ def scan_video(info: VideoInfo, settings: Settings, progress: Callable[[float], 
             last_report = t
     if not times:
         raise VideoOpenFailure(f"{info.path.name}: no video frame could be decoded")
-    for cut in detector.flush(len(times) - 1):
+    for cut_number in detector.flush(numbers[-1]):
+        cut = bisect.bisect_left(numbers, cut_number)
         if shot_start_idx < cut < len(times):
             close_shot(cut, times[cut])
     end_t = times[-1] + 1.0 / fps

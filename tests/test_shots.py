@@ -39,3 +39,22 @@ def test_synthetic_clip_cuts_match_construction(clips):
     scan = scan_video(probe(clips["station"]), Settings())
     assert [round(s.start_s, 1) for s in scan.shots] == [0.0, 4.0, 8.0]
     assert abs(scan.shots[-1].end_s - 11.0) < 0.1
+
+
+def test_reference_frames_only_halve_the_decode_and_keep_every_cut(bikes, tmp_path):
+    """Real footage encoded as people's files are (H.264 with B-frames, 720p): dropping the frames
+    nothing is predicted from decodes about half of them and still finds each cut on its frame."""
+    import subprocess
+
+    film = tmp_path / "bikes_720p.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(bikes), "-vf", "scale=1280:720", "-c:v", "libx264",
+                    "-preset", "veryfast", "-bf", "3", "-pix_fmt", "yuv420p", str(film)], check=True)
+    every = scan_video(probe(film), Settings(decode_reference_only=False))
+    reference = scan_video(probe(film), Settings(decode_reference_only=True))
+    assert reference.stats.frames < 0.7 * every.stats.frames, (reference.stats.frames, every.stats.frames)
+    starts = [s.start_s for s in reference.shots[1:]]
+    assert len(starts) == len(BIKES_CUTS), starts
+    for want, got in zip(BIKES_CUTS, starts):
+        assert abs(want - got) <= 0.1, (want, got)
+    assert abs(reference.duration_s - every.duration_s) < 0.2
+    assert {k.shot_index for k in reference.keyframes} == set(range(len(reference.shots)))
