@@ -8,10 +8,12 @@ openai-whisper, which the design card names, sits behind the same interface.
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, Sequence
 
 import numpy as np
 
@@ -53,28 +55,74 @@ class Transcriber(Protocol):
 
 
 class FasterWhisperTranscriber:
-    def __init__(self, model, name: str):
+    """``batch_size`` > 1: the speech found by voice activity detection is cut into windows that
+    are decoded several at a time (faster-whisper's BatchedInferencePipeline); each window is
+    decoded on its own, so one misheard line cannot echo into the next."""
+
+    def __init__(self, model, name: str, beam_size: int = 5, batch_size: int = 1):
         self._model = model
         self.name = name
+        self.beam_size = beam_size
+        self.batch_size = batch_size
+        self._batched = None
+        if batch_size > 1:
+            from faster_whisper import BatchedInferencePipeline
+
+            self._batched = BatchedInferencePipeline(model)
 
     def transcribe(self, audio: np.ndarray, language: str | None = None) -> Transcript:
-        segments, info = self._model.transcribe(
-            audio,
-            language=language or None,
-            word_timestamps=True,
-            vad_filter=True,
-            beam_size=5,
-            condition_on_previous_text=False,  # stops one misheard line from echoing on
-        )
+        if self._batched is not None:
+            segments, info = self._batched.transcribe(
+                audio, language=language or None, word_timestamps=True, vad_filter=True,
+                beam_size=self.beam_size, batch_size=self.batch_size,
+            )
+        else:
+            segments, info = self._model.transcribe(
+                audio,
+                language=language or None,
+                word_timestamps=True,
+                vad_filter=True,
+                beam_size=self.beam_size,
+                condition_on_previous_text=False,  # stops one misheard line from echoing on
+            )
         lines = []
         for seg in segments:
             words = tuple(
                 Word(float(w.start), float(w.end), w.word) for w in (seg.words or []) if w.word.strip()
             )
             text = seg.text.strip()
-            if text:
+            if not text:
+                continue
+            if self._batched is not None and words:  # a batched window is up to 30 s: one line per sentence
+                lines.extend(sentences(words))
+            else:
                 lines.append(SpokenLine(float(seg.start), float(seg.end), text, words))
         return Transcript(info.language or "", tuple(lines))
+
+
+SENTENCE_END = (".", "?", "!", "。", "？", "！", "…")
+PAUSE_S = 1.0  # a silence this long between two words ends a line even without punctuation
+
+
+def sentences(words: Sequence[Word]) -> list[SpokenLine]:
+    """Words in order to lines: a line ends after a word that ends a sentence, or before a pause."""
+    out: list[SpokenLine] = []
+    current: list[Word] = []
+
+    def close() -> None:
+        if current:
+            out.append(SpokenLine(current[0].start_s, current[-1].end_s, "".join(w.text for w in current).strip(),
+                                  tuple(current)))
+            current.clear()
+
+    for w in words:
+        if current and w.start_s - current[-1].end_s >= PAUSE_S:
+            close()
+        current.append(w)
+        if w.text.strip().rstrip("\"'”’)]").endswith(SENTENCE_END):
+            close()
+    close()
+    return out
 
 
 class OpenAIWhisperTranscriber:
@@ -109,37 +157,42 @@ class OpenAIWhisperTranscriber:
 
 
 def load_transcriber(
-    backend: str, size: str, device: str, cache_dir: Path, offline: bool = False, cpu_threads: int = 0
+    backend: str, size: str, device: str, cache_dir: Path, offline: bool = False, cpu_threads: int = 0,
+    beam_size: int = 5, batch_size: int = 1,
 ) -> Transcriber:
-    """Load a transcriber. ``size`` is a whisper size ("base", "large-v3") or a model folder.
+    """Load a transcriber. ``size`` is a whisper size ("base", "large-v3") or a model folder;
+    ``beam_size`` and ``batch_size`` apply to faster-whisper (openai-whisper keeps its own decoding).
 
     Raises WeightsUnavailable (with the next step) or ValueError (unknown backend).
     """
     if backend == "faster-whisper":
-        return _load_faster_whisper(size, device, cache_dir, offline, cpu_threads)
+        make = functools.partial(FasterWhisperTranscriber, beam_size=beam_size, batch_size=batch_size)
+        return _load_faster_whisper(make, size, device, cache_dir, offline, cpu_threads)
     if backend == "openai-whisper":
         return _load_openai_whisper(size, device, cache_dir, offline)
     raise ValueError(f"unknown ASR backend {backend!r}; available = {list(BACKENDS)}")
 
 
-def _load_faster_whisper(size: str, device: str, cache_dir: Path, offline: bool, cpu_threads: int):
+def _load_faster_whisper(make, size: str, device: str, cache_dir: Path, offline: bool, cpu_threads: int):
     from faster_whisper import WhisperModel
 
     compute_type = "float16" if device.startswith("cuda") else "int8"
-    kw = dict(device="cuda" if device.startswith("cuda") else "cpu", compute_type=compute_type, cpu_threads=cpu_threads)
+    # 0 would be CTranslate2's default of 4 threads: on 2 cores that is two threads spinning per core
+    threads = cpu_threads or min(4, os.cpu_count() or 1)
+    kw = dict(device="cuda" if device.startswith("cuda") else "cpu", compute_type=compute_type, cpu_threads=threads)
     if Path(size).is_dir():  # 1. explicit path
-        return FasterWhisperTranscriber(WhisperModel(str(size), **kw), f"faster-whisper:{Path(size).name}")
+        return make(WhisperModel(str(size), **kw), f"faster-whisper:{Path(size).name}")
     name = f"faster-whisper:{size}"
     try:  # 2. local model cache
-        return FasterWhisperTranscriber(WhisperModel(size, local_files_only=True, **kw), name)
+        return make(WhisperModel(size, local_files_only=True, **kw), name)
     except Exception as exc:  # noqa: BLE001 - faster-whisper raises several kinds here
         log.debug("no cached faster-whisper %s: %s", size, exc)
     if size == "base":  # 3. weights shipped inside registry packages
         folder = whisper_base_from_packages(cache_dir)
         if folder is not None:
-            return FasterWhisperTranscriber(WhisperModel(str(folder), **kw), name)
+            return make(WhisperModel(str(folder), **kw), name)
     if may_download(offline):  # 4. download
-        return FasterWhisperTranscriber(WhisperModel(size, **kw), name)
+        return make(WhisperModel(size, **kw), name)
     raise WeightsUnavailable(
         f"whisper model {size!r} is not cached and no model hub is reachable. "
         f"Run ./setup.sh on a machine with a network, install the whisper-base packages "

@@ -55,7 +55,7 @@ class Engines:
 
 
 MODEL_FIELDS = ("device", "offline", "cache_dir", "text_model", "visual_model", "visual_pretrained", "visual_config",
-                "embed_batch", "asr_backend", "asr_model", "ocr", "ocr_detect_side", "ocr_min_confidence", "threads")
+                "embed_batch", "asr_backend", "asr_model", "asr_beam", "asr_batch", "ocr", "ocr_detect_side", "ocr_min_confidence", "threads")
 
 
 def load_engines(settings: Settings, with_asr: bool = True, with_visual: bool = True,
@@ -90,7 +90,7 @@ def _load(settings: Settings, with_asr: bool, with_visual: bool, with_ocr: bool)
     if with_asr:
         transcriber = load_transcriber(
             settings.asr_backend, settings.asr_choice, device, settings.cache_dir, settings.offline,
-            cpu_threads=settings.threads,
+            cpu_threads=settings.threads, beam_size=settings.asr_beam_choice, batch_size=settings.asr_batch,
         )
     ocr, ocr_note = None, "not loaded"
     if not settings.ocr:

@@ -104,3 +104,34 @@ def test_query_centring_changes_the_order_not_the_reported_similarity(speech_lib
     assert centred.hits[0].shot_id == plain.hits[0].shot_id
     # evidence keeps the raw cosine of the query and the line, whatever orders the candidates
     assert centred.hits[0].scores["dialogue"] == pytest.approx(plain.hits[0].scores["dialogue"], abs=1e-4)
+
+
+def test_sentences_split_words_at_sentence_ends_and_pauses():
+    from models.transcriber import Word, sentences
+
+    ws = [Word(0.0, 0.3, " Nobody"), Word(0.3, 0.6, " is"), Word(0.6, 1.0, " available."), Word(1.2, 1.5, " Weasels"),
+          Word(1.5, 1.9, " have"), Word(3.2, 3.5, " eaten"), Word(3.5, 3.9, ' it?"')]
+    lines = sentences(ws)
+    assert [line.text for line in lines] == ["Nobody is available.", "Weasels have", 'eaten it?"']
+    assert [(line.start_s, line.end_s) for line in lines] == [(0.0, 1.0), (1.2, 1.9), (3.2, 3.9)]
+    assert sentences([]) == []
+
+
+def test_batched_greedy_asr_hears_real_speech_as_the_beam_does_one_line_a_sentence(speech_clip, base_settings):
+    """The CPU default (greedy, windows decoded 8 at a time) against a beam of 5 one window at a time,
+    on real recorded speech: the same words, and a line for each sentence rather than one per window."""
+    from models.transcriber import load_transcriber
+    from modules.media import decode_audio
+
+    audio = decode_audio(speech_clip)
+    kw = dict(backend="faster-whisper", size="base", device="cpu", cache_dir=base_settings.cache_dir, offline=True)
+    fast = load_transcriber(**kw, beam_size=1, batch_size=8).transcribe(audio)
+    beam = load_transcriber(**kw, beam_size=5, batch_size=1).transcribe(audio)
+
+    def words(t):
+        return " ".join(line.text for line in t.lines).lower().replace(".", "").replace(",", "").split()
+
+    assert "weasels" in words(fast) and "available" in words(fast)
+    same = len(set(words(fast)) & set(words(beam))) / len(set(words(beam)))
+    assert same >= 0.8, (words(fast), words(beam))
+    assert len(fast.lines) >= 2 and fast.lines[0].end_s < 6.0 <= fast.lines[-1].start_s + 0.5, fast.lines
