@@ -3,10 +3,14 @@
 ``load_engines(settings)`` is cached per process (the Streamlit app wraps it in
 ``st.cache_resource`` too). A visual model that cannot be had switches the
 visual channel off with one warning instead of failing: dialogue still works.
+The visual model, the slow one to load (torch, open_clip, weights), loads in a
+background thread: ingest starts decoding while it loads, and ``engines.visual``
+waits for it only where it is used.
 """
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import functools
 import logging
 import os
@@ -28,11 +32,31 @@ log = logging.getLogger(__name__)
 class Engines:
     device: str
     text: TextEmbedder
-    visual: ImageTextEncoder | None
-    visual_note: str = ""  # why the visual channel is off
+    # the visual model, or a Future of (model or None, why it is off) while it loads
+    _visual: ImageTextEncoder | None | cf.Future
+    _visual_note: str = ""
     transcriber: Transcriber | None = None
     ocr: TextReader | None = None
     ocr_note: str = ""  # why the on-screen text channel is off
+
+    @property
+    def visual(self) -> ImageTextEncoder | None:
+        self._settle()
+        return self._visual
+
+    @property
+    def visual_note(self) -> str:
+        """Why the visual channel is off ("" when it is on)."""
+        self._settle()
+        return self._visual_note
+
+    @property
+    def visual_ready(self) -> bool:
+        return not isinstance(self._visual, cf.Future) or self._visual.done()
+
+    def _settle(self) -> None:
+        if isinstance(self._visual, cf.Future):
+            self._visual, self._visual_note = self._visual.result()
 
     def stamps(self) -> dict[str, ChannelStamp]:
         vis = (
@@ -74,18 +98,8 @@ def load_engines(settings: Settings, with_asr: bool = True, with_visual: bool = 
 def _load(settings: Settings, with_asr: bool, with_visual: bool, with_ocr: bool) -> Engines:
     device = resolve_device(settings.device)
     threads = settings.threads or os.cpu_count() or 1
+    visual = _BACKGROUND.submit(_load_visual, settings, device) if with_visual else None
     text = load_text_embedder(settings.text_model, device, settings.offline, threads)
-    name, pretrained = settings.visual_choice
-    visual, note = None, "not loaded: the library has no visual vectors"
-    if with_visual:
-        try:
-            visual = load_image_text_encoder(
-                name, pretrained, device, settings.visual_config, settings.offline, settings.embed_batch
-            )
-            note = ""
-        except WeightsUnavailable as exc:
-            note = f"no weights for {name}:{pretrained} on this machine"
-            log.info("visual channel off: %s", exc)
     transcriber = None
     if with_asr:
         transcriber = load_transcriber(
@@ -97,8 +111,25 @@ def _load(settings: Settings, with_asr: bool, with_visual: bool, with_ocr: bool)
         ocr_note = "switched off (--no-ocr)"
     elif with_ocr:
         try:
-            ocr = load_text_reader(settings.ocr_detect_side, settings.ocr_min_confidence, threads)
+            # the reader runs beside the decode and the ASR: half the cores, so the three do not oversubscribe
+            ocr = load_text_reader(settings.ocr_detect_side, settings.ocr_min_confidence, max(1, threads // 2))
         except WeightsUnavailable as exc:
             ocr_note = str(exc)
             log.info("on-screen text channel off: %s", exc)
-    return Engines(device, text, visual, note, transcriber, ocr, ocr_note)
+    if visual is None:
+        return Engines(device, text, None, "not loaded: the library has no visual vectors", transcriber, ocr, ocr_note)
+    return Engines(device, text, visual, "", transcriber, ocr, ocr_note)
+
+
+_BACKGROUND = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-visual")
+
+
+def _load_visual(settings: Settings, device: str) -> tuple[ImageTextEncoder | None, str]:
+    name, pretrained = settings.visual_choice
+    try:
+        return load_image_text_encoder(
+            name, pretrained, device, settings.visual_config, settings.offline, settings.embed_batch
+        ), ""
+    except WeightsUnavailable as exc:
+        log.info("visual channel off: %s", exc)
+        return None, f"no weights for {name}:{pretrained} on this machine"

@@ -22,7 +22,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from modules.engines import Engines, load_engines
-from modules.errors import SceneFinderError
+from modules.errors import LibraryMismatch, SceneFinderError
 from modules.library import Library
 from modules.media import VIDEO_SUFFIXES, decode_audio, fingerprint, probe
 from modules.schema import Keyframe, VideoResult
@@ -155,12 +155,17 @@ def process_video(path: Path, engines: Engines, settings: Settings, progress: In
     try:
         scan = scan_video(info, settings, lambda ts: progress.video_advanced(path, ts),
                           on_frame=ocr.offer if ocr else None)
+        timings["decode_shots_s"] = time.perf_counter() - t
+        # the keyframes are embedded while the dialogue and the text on screen may still be read
+        t = time.perf_counter()
+        keyframes = [Keyframe(k.shot_index, k.time_s, encode_jpeg(k.rgb)) for k in scan.keyframes]
+        kvecs = engines.visual.encode_images([k.rgb for k in scan.keyframes]) if engines.visual else None
+        timings["embed_images_s"] = time.perf_counter() - t
     except BaseException:
         if ocr is not None:
             with contextlib.suppress(Exception):
                 ocr.finish([])  # stop its thread; the decode's error is the one to report
         raise
-    timings["decode_shots_s"] = time.perf_counter() - t
     screen_texts = None
     if ocr is not None:
         t = time.perf_counter()
@@ -186,10 +191,6 @@ def process_video(path: Path, engines: Engines, settings: Settings, progress: In
         warnings.append("no audio track: no dialogue")
     segments = split_by_shots(transcript, scan.shots) if transcript else []
 
-    t = time.perf_counter()
-    keyframes = [Keyframe(k.shot_index, k.time_s, encode_jpeg(k.rgb)) for k in scan.keyframes]
-    kvecs = engines.visual.encode_images([k.rgb for k in scan.keyframes]) if engines.visual else None
-    timings["embed_images_s"] = time.perf_counter() - t
     t = time.perf_counter()
     svecs = dialogue_vectors(engines.text, [(g.start_s, g.end_s, g.text) for g in segments])
     screen_vecs = (engines.text.embed_passages([s.text for s in screen_texts]) if screen_texts
@@ -246,6 +247,7 @@ def ingest(
     files, summary_outcomes = find_videos(list(paths))
     summary = IngestSummary(outcomes=list(summary_outcomes))
     lib = Library.open(settings.db_dir, create=True, writable=True, exact_max=settings.exact_index_max)
+    checked_models = False
     try:
         lib.repair()  # damaged index caches rebuilt, orphan thumbnails swept
         todo = []
@@ -261,9 +263,8 @@ def ingest(
         if todo:  # models load only when there is work: a re-run with nothing new is instant
             # on Ray the workers transcribe and read; here only the stamps of the embedders are needed
             engines = engines or load_engines(settings, with_asr=not on_ray, with_ocr=not on_ray)
-            lib.check_models(engines.stamps(), for_write=True)
-            if engines.visual is None:
-                summary.warnings.append(f"visual channel off: {engines.visual_note}; dialogue is still indexed")
+            if engines.visual_ready:  # else it is checked when it has loaded, before the first write
+                checked_models = _check_models(lib, engines, summary)
             if engines.ocr is None and settings.ocr and not on_ray:
                 summary.warnings.append(f"text on screen not read: {engines.ocr_note}")
         progress.batch_started(len(todo))
@@ -279,10 +280,12 @@ def ingest(
 
         def commit(item, outcome) -> None:
             """``outcome()`` returns the unit's VideoResult or raises what went wrong with it."""
-            nonlocal last_save
+            nonlocal last_save, checked_models
             path, replace_id, _ = item
             try:
                 result = outcome()
+                if not checked_models:  # the picture model loaded beside the first video: checked before a write
+                    checked_models = _check_models(lib, engines, summary)
                 # another file of this batch may have had the same content
                 if lib.catalog.video_by_fingerprint(result.fingerprint) is not None:
                     summary.outcomes.append(Outcome(path, "skipped", "same content as a video already in the library"))
@@ -297,6 +300,8 @@ def ingest(
                     detail += "; " + "; ".join(result.warnings)
                 summary.outcomes.append(Outcome(path, "ingested", detail))
                 progress.video_done(path, "ingested", detail)
+            except LibraryMismatch:
+                raise  # the whole batch would be written with other models: nothing is
             except SceneFinderError as exc:
                 summary.outcomes.append(Outcome(path, "failed", str(exc)))
                 progress.video_done(path, "failed", str(exc))
@@ -319,8 +324,12 @@ def ingest(
         else:  # units in parallel; this thread stays the only writer
             with cf.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="ingest") as pool:
                 futures = {pool.submit(run, item): item for item in todo}
-                for fut in cf.as_completed(futures):
-                    commit(futures[fut], fut.result)
+                try:
+                    for fut in cf.as_completed(futures):
+                        commit(futures[fut], fut.result)
+                except BaseException:
+                    pool.shutdown(wait=True, cancel_futures=True)  # what has not started never starts
+                    raise
         if captions:
             _caption_shots(lib, settings, engines, use_adapter, progress, summary)
     finally:
@@ -328,6 +337,14 @@ def ingest(
         summary.warnings.extend(lib.warnings)
     summary.seconds = time.perf_counter() - t_start
     return summary
+
+
+def _check_models(lib: Library, engines: Engines, summary: IngestSummary) -> bool:
+    """Raises LibraryMismatch when the library was built by other models; notes a visual channel that is off."""
+    lib.check_models(engines.stamps(), for_write=True)
+    if engines.visual is None:
+        summary.warnings.append(f"visual channel off: {engines.visual_note}; dialogue is still indexed")
+    return True
 
 
 def _caption_shots(lib: Library, settings: Settings, engines: Engines | None, use_adapter: bool,
