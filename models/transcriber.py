@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, Sequence
@@ -71,20 +72,11 @@ class FasterWhisperTranscriber:
             self._batched = BatchedInferencePipeline(model)
 
     def transcribe(self, audio: np.ndarray, language: str | None = None) -> Transcript:
+        kw = dict(language=language or None, word_timestamps=True, vad_filter=True, beam_size=self.beam_size)
         if self._batched is not None:
-            segments, info = self._batched.transcribe(
-                audio, language=language or None, word_timestamps=True, vad_filter=True,
-                beam_size=self.beam_size, batch_size=self.batch_size,
-            )
-        else:
-            segments, info = self._model.transcribe(
-                audio,
-                language=language or None,
-                word_timestamps=True,
-                vad_filter=True,
-                beam_size=self.beam_size,
-                condition_on_previous_text=False,  # stops one misheard line from echoing on
-            )
+            segments, info = self._batched.transcribe(audio, batch_size=self.batch_size, **kw)
+        else:  # condition_on_previous_text=False stops one misheard line from echoing on
+            segments, info = self._model.transcribe(audio, condition_on_previous_text=False, **kw)
         lines = []
         for seg in segments:
             words = tuple(
@@ -100,8 +92,12 @@ class FasterWhisperTranscriber:
         return Transcript(info.language or "", tuple(lines))
 
 
-SENTENCE_END = (".", "?", "!", "。", "？", "！", "…")
+SENTENCE_END = re.compile(r"[.?!…。？！]['\"”’)\]]*$")  # a full stop, then any closing quotes or brackets
 PAUSE_S = 1.0  # a silence this long between two words ends a line even without punctuation
+
+
+def ends_sentence(text: str) -> bool:
+    return SENTENCE_END.search(text.strip()) is not None
 
 
 def sentences(words: Sequence[Word]) -> list[SpokenLine]:
@@ -119,7 +115,7 @@ def sentences(words: Sequence[Word]) -> list[SpokenLine]:
         if current and w.start_s - current[-1].end_s >= PAUSE_S:
             close()
         current.append(w)
-        if w.text.strip().rstrip("\"'”’)]").endswith(SENTENCE_END):
+        if ends_sentence(w.text):
             close()
     close()
     return out

@@ -116,9 +116,8 @@ def _load(settings: Settings, with_asr: bool, with_visual: bool, with_ocr: bool)
         except WeightsUnavailable as exc:
             ocr_note = str(exc)
             log.info("on-screen text channel off: %s", exc)
-    if visual is None:
-        return Engines(device, text, None, "not loaded: the library has no visual vectors", transcriber, ocr, ocr_note)
-    return Engines(device, text, visual, "", transcriber, ocr, ocr_note)
+    visual_note = "" if with_visual else "not loaded: the library has no visual vectors"
+    return Engines(device, text, visual, visual_note, transcriber, ocr, ocr_note)
 
 
 _BACKGROUND = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-visual")

@@ -14,17 +14,15 @@ of real speech cut by film-like shots; the README quotes what it gained).
 from __future__ import annotations
 
 import bisect
-import re
 from typing import Sequence
 
 import numpy as np
 
 from models.text_embedder import TextEmbedder
-from models.transcriber import SpokenLine, Transcript
+from models.transcriber import SpokenLine, Transcript, ends_sentence
 from modules.schema import Segment, Shot
 
 NO_SPACE_LANGUAGES = {"zh", "ja", "th", "lo", "my"}
-SENTENCE_END = re.compile(r"[.?!…。？！]['\"”’)\]]*$")
 JOIN_GAP_S = 1.5  # a pause longer than this ends a sentence even without punctuation
 OWN_WEIGHT = 0.3  # how much of a segment's own words is mixed into its sentence's vector
 
@@ -36,7 +34,7 @@ def sentence_contexts(items: Sequence[tuple[float, float, str]]) -> list[str]:
     i = 0
     while i < len(items):
         j = i
-        while (j + 1 < len(items) and not SENTENCE_END.search(items[j][2].strip())
+        while (j + 1 < len(items) and not ends_sentence(items[j][2])
                and items[j + 1][0] - items[j][1] <= JOIN_GAP_S):
             j += 1
         sentence = " ".join(t.strip() for _, _, t in items[i : j + 1])
