@@ -2,12 +2,17 @@
 
 ``TextReader.read(image)`` takes one RGB uint8 frame ``(H, W, 3)`` and returns the text
 lines found in it, each with the recogniser's confidence (0-100) and its box in frame
-pixels. The default reader finds text boxes with RapidOCR's PP-OCR detector (ONNX
-weights shipped in the ``rapidocr`` wheel) on a downscaled frame, then reads each box with
+pixels. The default reader finds text boxes with a PP-OCR detector run by RapidOCR (ONNX
+weights shipped in PyPI wheels) on a downscaled frame, then reads each box with
 Tesseract (``kor+eng``, through ``tesserocr``, which keeps the model loaded) on an enlarged
 grey crop of the full frame. Measured on rendered lines over real footage: Tesseract on
 whole frames reads almost nothing, RapidOCR's own recogniser reads no Korean, the two
 together read both (bench/ocr.py).
+
+Detection is most of the cost. PP-OCRv4's mobile detector (4.7 MB, in the
+``rapidocr-onnxruntime`` wheel) on a 736 px copy finds as many of bench/ocr.py's lines as
+``rapidocr``'s own PP-OCRv6 small detector did on the 864x480 copy it made of a frame, at
+0.6x the time; without that wheel the bundled detector is used at the same size.
 """
 
 from __future__ import annotations
@@ -51,26 +56,20 @@ class TextReader(Protocol):
 class RapidTesseractReader:
     """PP-OCR text detection (RapidOCR, ONNX) + Tesseract recognition of each box."""
 
-    def __init__(self, detector, api, detect_side: int, min_confidence: float):
-        self._detector = detector
+    def __init__(self, detector, api, detector_name: str, min_confidence: float):
+        self._detector = detector  # RapidOCR, set to scale a frame to its detect side (long side)
         self._api = api  # one tesserocr API: not shared between threads
-        self._detect_side = detect_side
         self.min_confidence = min_confidence
-        self.identity = f"rapidocr-det:PP-OCRv6-small+tesseract:{LANGS}"
+        self.identity = f"rapidocr-det:{detector_name}+tesseract:{LANGS}"
 
     def boxes(self, image: np.ndarray) -> list[tuple[int, int, int, int]]:
-        """Text boxes, in the image's pixels, found on a copy scaled to ``detect_side`` on its long side."""
-        from PIL import Image
-
+        """Text boxes, in the image's pixels, found on a copy scaled to the detect side on its long side."""
         h, w = image.shape[:2]
-        scale = min(1.0, self._detect_side / max(h, w))
-        small = image if scale == 1.0 else np.asarray(
-            Image.fromarray(image).resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.BILINEAR))
-        found = self._detector(small, use_rec=False, use_cls=False).boxes
+        found = self._detector(image, use_rec=False, use_cls=False).boxes  # in the image's pixels
         out = []
         for quad in [] if found is None else found:
-            x0, y0 = np.asarray(quad).min(0) / scale
-            x1, y1 = np.asarray(quad).max(0) / scale
+            x0, y0 = np.asarray(quad).min(0)
+            x1, y1 = np.asarray(quad).max(0)
             if (x1 - x0) < 1.2 * (y1 - y0) or (y1 - y0) < MIN_BOX_PX:  # not a readable horizontal line
                 continue
             out.append((max(0, int(x0)), max(0, int(y0)), min(w, int(x1) + 1), min(h, int(y1) + 1)))
@@ -157,7 +156,19 @@ def find_tessdata() -> Path | None:
     return None
 
 
-def load_text_reader(detect_side: int = 480, min_confidence: float = 70.0, threads: int = 0) -> RapidTesseractReader:
+def mobile_detector() -> Path | None:
+    """PP-OCRv4's mobile text detector, from the rapidocr-onnxruntime wheel (found, not imported)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("rapidocr_onnxruntime")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / "models" / "ch_PP-OCRv4_det_infer.onnx"
+        if path.is_file():
+            return path
+    return None
+
+
+def load_text_reader(detect_side: int = 736, min_confidence: float = 70.0, threads: int = 0) -> RapidTesseractReader:
     """Raises WeightsUnavailable (with the install step) when a part is missing."""
     tessdata = find_tessdata()
     if tessdata is None:
@@ -171,10 +182,20 @@ def load_text_reader(detect_side: int = 480, min_confidence: float = 70.0, threa
         from rapidocr import RapidOCR
     except ImportError as exc:
         raise WeightsUnavailable(f"{exc.name} is not installed; run: pip install -r requirements.txt") from exc
-    detector = RapidOCR(params={
+    params = {
         "Global.log_level": "error",  # it warns on every frame without text
+        # "max": the long side is scaled down to detect_side (RapidOCR's default, "min", scales the
+        # short side *up* to it: a 1280x720 frame was detected at 864x480 when asked for 480)
+        "Det.limit_type": "max",
         "Det.limit_side_len": detect_side,
         "EngineConfig.onnxruntime.intra_op_num_threads": threads or -1,
-    })
+    }
+    mobile = mobile_detector()
+    if mobile is not None:
+        params["Det.model_path"] = str(mobile)
+    else:
+        log.info("rapidocr-onnxruntime is not installed: finding text with rapidocr's own detector (slower)")
+    detector = RapidOCR(params=params)
     api = tesserocr.PyTessBaseAPI(path=str(tessdata) + os.sep, lang=LANGS, psm=tesserocr.PSM.SINGLE_LINE)
-    return RapidTesseractReader(detector, api, detect_side, min_confidence)
+    name = "PP-OCRv4-mobile" if mobile is not None else "PP-OCRv6-small"
+    return RapidTesseractReader(detector, api, f"{name}@{detect_side}", min_confidence)

@@ -68,10 +68,11 @@ class Settings:
     ocr: bool = True
     # A frame is read every `ocr_every_s` seconds, at most `ocr_width` wide; text boxes are found on a
     # copy `ocr_detect_side` px on its long side. bench/ocr.py: every 2 s reads 0.90 of the lines (every
-    # 1.5 s: 0.93) with the same search R@1 at 80% of the cost; a 416 px copy missed small signs.
+    # 1.5 s: 0.93) with the same search R@1 at 80% of the cost; on its tuning half a 736 px copy read
+    # 33/33 lines, 640 px 30/33 (small signs lost), 864x480 32/33 at 1.6x the time.
     ocr_every_s: float = 2.0
     ocr_width: int = 1280
-    ocr_detect_side: int = 480
+    ocr_detect_side: int = 736
     # Readings below this recogniser confidence (0-100) are dropped as noise (tuned by bench/ocr.py).
     ocr_min_confidence: float = 70.0
 

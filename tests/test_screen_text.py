@@ -103,3 +103,24 @@ def test_a_line_read_in_several_frames_is_kept_once_per_shot_in_its_best_reading
     out = group_by_shot(seen, [Shot(0, 0.0, 4.0), Shot(1, 4.0, 8.0)], every_s=1.0)
     assert [(t.shot_index, t.text, t.start_s, t.end_s) for t in out] == [
         (0, "다시 만날 때까지", 0.5, 3.5), (0, "Exit 4", 2.5, 3.5), (1, "다시 만날 때까지", 5.5, 6.5)]
+
+
+@pytest.mark.parametrize("mobile", [True, False], ids=["pp-ocrv4-mobile", "bundled-detector"])
+def test_either_detector_finds_the_subtitle_and_the_sign_in_frame_pixels(subtitled, monkeypatch, mobile):
+    """The mobile detector (rapidocr-onnxruntime's weights) and, without that wheel, rapidocr's own:
+    both find the subtitle at the bottom and the small sign in the corner of the full 1280 px frame."""
+    import models.ocr
+    from modules.media import iter_frames, upright_rgb
+
+    if not mobile:
+        monkeypatch.setattr(models.ocr, "mobile_detector", lambda: None)
+    reader = models.ocr.load_text_reader(threads=1)
+    assert ("PP-OCRv4-mobile" in reader.identity) == mobile
+    frame = next(upright_rgb(f, 1280) for t, f in iter_frames(subtitled) if t >= 2.0)
+    lines = reader.read(frame)
+    by_text = {line.text: line.box for line in lines}
+    sub = next(box for text, box in by_text.items() if "만날" in text)
+    sign = next(box for text, box in by_text.items() if "Gangnam" in text)
+    h = frame.shape[0]
+    assert sub[1] > h * 0.75 and sub[3] <= h  # the bottom quarter, in the frame's pixels, not the detector's
+    assert sign[0] < 100 and sign[1] < 100 and sign[2] > 300  # the top-left corner, a line wide
