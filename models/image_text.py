@@ -9,7 +9,10 @@ open_clip names them: ``(model_name, pretrained)``, where pretrained is a tag
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
+import threading
 from pathlib import Path
 from typing import Protocol, Sequence
 
@@ -167,6 +170,48 @@ def known_missing(name: str, pretrained: str, offline: bool) -> bool:
     return not cached and not may_download(offline)
 
 
+_INIT_FUNCTIONS = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
+                   "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_")
+_INIT_LOCK = threading.Lock()
+_SKIPPING = threading.local()
+
+
+@contextlib.contextmanager
+def _init_skipped(skip: bool):
+    """While a model whose weights all come from a checkpoint is built in this thread, its parameters
+    are left as allocated instead of randomly initialised first (open_clip loads a full checkpoint
+    strictly: a parameter it does not set fails the load). Building the CPU preset (SigLIP 2 B/32,
+    a 256k-token embedding table) spent ~8 s of 2 cores drawing numbers that were then overwritten.
+
+    torch.nn.init's functions are wrapped once so that they skip only in a thread that asked:
+    a model built at the same time in another thread (a LoRA being trained in the app) is untouched.
+    """
+    if not skip:
+        yield
+        return
+    import torch
+
+    with _INIT_LOCK:
+        for name in _INIT_FUNCTIONS:
+            original = getattr(torch.nn.init, name, None)
+            if original is not None and not hasattr(original, "_unless_skipping"):
+                setattr(torch.nn.init, name, _unless_skipping(original))
+    _SKIPPING.on = True
+    try:
+        yield
+    finally:
+        _SKIPPING.on = False
+
+
+def _unless_skipping(init):
+    @functools.wraps(init)
+    def switch(tensor, *args, **kwargs):
+        return tensor if getattr(_SKIPPING, "on", False) else init(tensor, *args, **kwargs)
+
+    switch._unless_skipping = init
+    return switch
+
+
 def load_image_text_encoder(
     name: str, pretrained: str, device: str, config_path: str = "", offline: bool = False, batch_size: int = 16,
     quantize_text: bool = True,
@@ -200,7 +245,7 @@ def load_image_text_encoder(
     try:
         import torch
 
-        with torch.random.fork_rng(devices=[]):
+        with torch.random.fork_rng(devices=[]), _init_skipped(weights is not None):
             torch.manual_seed(0)  # "random" weights are the same in every process: a library stays searchable
             model, _, preprocess = open_clip.create_model_and_transforms(name, pretrained=weights, device=device)
         tokenizer = open_clip.get_tokenizer(name)

@@ -48,6 +48,41 @@ def test_int8_text_tower_on_cpu_agrees_with_fp32(tiny_clip):
         assert np.allclose(fp32.encode_texts(texts), int8.encode_texts(texts), atol=1e-5)
 
 
+def test_a_checkpoint_loads_whole_without_random_init_and_other_threads_still_initialise(tiny_clip, tmp_path):
+    """Built for a checkpoint, the model skips its random initialisation (every parameter comes from
+    the file: the embeddings equal the saved model's), and only in the loading thread."""
+    import threading
+
+    import torch
+
+    import models.image_text as it
+
+    saved = load_image_text_encoder("sf-tiny-clip", "random", "cpu", str(tiny_clip), quantize_text=False)
+    ckpt = tmp_path / "tiny.pt"
+    torch.save(saved._model.state_dict(), ckpt)
+    called = []
+    real_normal = torch.nn.init.normal_
+
+    def counting(tensor, *a, **k):
+        called.append(threading.current_thread().name)
+        return real_normal(tensor, *a, **k)
+
+    torch.nn.init.normal_ = counting
+    try:
+        loaded = load_image_text_encoder("sf-tiny-clip", str(ckpt), "cpu", str(tiny_clip), quantize_text=False)
+        assert called == []  # no random draw for weights about to be overwritten
+        with it._init_skipped(True):  # meanwhile another thread builds a layer: it is initialised
+            other = threading.Thread(target=lambda: torch.nn.Embedding(4, 3), name="other")
+            other.start()
+            other.join()
+        assert called == ["other"]
+    finally:
+        torch.nn.init.normal_ = real_normal
+    imgs = [np.random.default_rng(i).integers(0, 255, (90, 160, 3), dtype=np.uint8) for i in range(3)]
+    assert np.array_equal(saved.encode_images(imgs), loaded.encode_images(imgs))
+    assert np.array_equal(saved.encode_texts(["비 오는 밤"]), loaded.encode_texts(["비 오는 밤"]))
+
+
 def test_missing_weights_say_what_to_do(tiny_clip):
     with pytest.raises(WeightsUnavailable, match="--visual-pretrained PATH"):
         load_image_text_encoder("ViT-B-32", "openai", "cpu", offline=True)
