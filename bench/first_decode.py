@@ -63,7 +63,8 @@ def first_decode(picture: bool) -> float:
     extra = []
     if picture:
         v = bench_visual_settings(WORK / "models")
-        extra = ["--visual-model", v["visual_model"], "--visual-pretrained", "random", "--visual-config", v["visual_config"]]
+        extra = ["--visual-model", v["visual_model"], "--visual-pretrained", v["visual_pretrained"],
+                 "--visual-config", v["visual_config"]]
     proc = subprocess.run([sys.executable, "-c", WRAPPER, "ingest", "--db", str(db), "--offline", *extra, str(clip())],
                           capture_output=True, text=True, cwd=ROOT)
     line = [x for x in proc.stderr.splitlines() if x.startswith("FIRST_DECODE ")]

@@ -2,14 +2,14 @@
 
     python bench/ingest_vs_plain.py [--rounds 1]
 
-Material (bench/real_speech.py): (a) 48 recorded lines over real footage cut like film, about
-3.5 minutes, speech over most of it, encoded H.264 720p and 1080p; (b) 20 short clips of the same
+Material (bench/real_speech.py): (a) 48 recorded lines over real footage cut like film, 6
+minutes, speech over most of it, encoded H.264 720p and 1080p; (b) 20 short clips of the same
 kind, 5-30 s (about 6 to 28 s of lines), 720p. Each is ingested, wall time from process start to exit, by:
 
 - plain: bench/plain_pipeline.py (PySceneDetect detect() + AdaptiveDetector, ffmpeg audio,
   faster-whisper base int8 greedy with VAD, e5; no picture channel, no thumbnails, no OCR);
-- Scene Finder with the picture channel on (the previous CPU preset's architecture,
-  xlm-roberta-base-ViT-B-32, random weights; bench/stand_ins.py) and off; text on screen on
+- Scene Finder with the picture channel on (the CPU preset's architecture, SigLIP 2
+  ViT-B/32 at 256 px, random weights; bench/stand_ins.py) and off; text on screen on
   (the default) in both.
 
 Runs alternate; with --rounds 2 the faster of each counts. Peak RSS is the child's. Quality
@@ -77,7 +77,8 @@ def scene_finder(files: list[Path], db: Path, picture: bool) -> list[str]:
     extra = []
     if picture:
         v = bench_visual_settings(WORK / "models")
-        extra = ["--visual-model", v["visual_model"], "--visual-pretrained", "random", "--visual-config", v["visual_config"]]
+        extra = ["--visual-model", v["visual_model"], "--visual-pretrained", v["visual_pretrained"],
+                 "--visual-config", v["visual_config"]]
     return [PY, "main.py", "ingest", "--db", str(db), "--offline", *extra, *map(str, files)]
 
 

@@ -86,7 +86,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=10)
     args = ap.parse_args()
     work = WORK / "search_speed"
-    base = Settings.from_env().with_overrides(device="cpu", **bench_visual_settings(work))
+    base = Settings.from_env().with_overrides(device="cpu", **bench_visual_settings(work, previous=True))
     engines = load_engines(base, with_asr=False)
     proc = psutil.Process()
     rows = []
