@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, WORK, write_results  # noqa: E402
-from stand_ins import bench_visual_settings  # noqa: E402
+from stand_ins import bench_visual_args  # noqa: E402
 
 HERE = WORK / "first_decode"
 WRAPPER = """
@@ -60,11 +60,7 @@ def clip() -> Path:
 def first_decode(picture: bool) -> float:
     db = HERE / "db"
     shutil.rmtree(db, ignore_errors=True)
-    extra = []
-    if picture:
-        v = bench_visual_settings(WORK / "models")
-        extra = ["--visual-model", v["visual_model"], "--visual-pretrained", v["visual_pretrained"],
-                 "--visual-config", v["visual_config"]]
+    extra = bench_visual_args(WORK / "models") if picture else []
     proc = subprocess.run([sys.executable, "-c", WRAPPER, "ingest", "--db", str(db), "--offline", *extra, str(clip())],
                           capture_output=True, text=True, cwd=ROOT)
     line = [x for x in proc.stderr.splitlines() if x.startswith("FIRST_DECODE ")]

@@ -36,7 +36,7 @@ from common import ROOT, WORK, write_results  # noqa: E402
 from real_media import duration_s  # noqa: E402
 from real_speech import RATE, compose, speech, transcripts  # noqa: E402
 from real_speech_set import LINES  # noqa: E402
-from stand_ins import bench_visual_settings  # noqa: E402
+from stand_ins import bench_visual_args, bench_visual_settings  # noqa: E402
 
 PY = sys.executable
 HERE = WORK / "vs_plain"
@@ -74,11 +74,7 @@ def run(cmd: list[str]) -> tuple[float, float]:
 
 def scene_finder(files: list[Path], db: Path, picture: bool) -> list[str]:
     shutil.rmtree(db, ignore_errors=True)
-    extra = []
-    if picture:
-        v = bench_visual_settings(WORK / "models")
-        extra = ["--visual-model", v["visual_model"], "--visual-pretrained", v["visual_pretrained"],
-                 "--visual-config", v["visual_config"]]
+    extra = bench_visual_args(WORK / "models") if picture else []
     return [PY, "main.py", "ingest", "--db", str(db), "--offline", *extra, *map(str, files)]
 
 

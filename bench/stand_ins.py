@@ -47,6 +47,13 @@ def bench_visual_settings(folder: Path, previous: bool = False) -> dict:
     return {"visual_model": name, "visual_pretrained": str(checkpoint(folder, name, path)), "visual_config": str(path)}
 
 
+def bench_visual_args(folder: Path) -> list[str]:
+    """The stand-in as ``main.py ingest`` options."""
+    v = bench_visual_settings(folder)
+    return ["--visual-model", v["visual_model"], "--visual-pretrained", v["visual_pretrained"],
+            "--visual-config", v["visual_config"]]
+
+
 def checkpoint(folder: Path, name: str, config_path: Path) -> Path:
     """The stand-in's random weights (seed 0) as a checkpoint file, written once."""
     out = folder / f"{name}.pt"
