@@ -3,9 +3,11 @@
 ``load_engines(settings)`` is cached per process (the Streamlit app wraps it in
 ``st.cache_resource`` too). A visual model that cannot be had switches the
 visual channel off with one warning instead of failing: dialogue still works.
-The visual model, the slow one to load (torch, open_clip, weights), loads in a
-background thread: ingest starts decoding while it loads, and ``engines.visual``
-waits for it only where it is used.
+The models ingest needs besides the text embedder (the picture model, the speech
+recogniser, the text-on-screen reader) load in background threads: ingest starts
+decoding while they load, and ``engines.visual`` / ``.transcriber`` / ``.ocr`` wait
+for theirs only where it is used. A load that fails raises (the recogniser) or
+switches its channel off with a note (the picture, the text on screen) at that point.
 """
 
 from __future__ import annotations
@@ -32,12 +34,12 @@ log = logging.getLogger(__name__)
 class Engines:
     device: str
     text: TextEmbedder
-    # the visual model, or a Future of (model or None, why it is off) while it loads
+    # each model below, or a Future of it while it loads (of (model or None, why it is off) for two)
     _visual: ImageTextEncoder | None | cf.Future
     _visual_note: str = ""
-    transcriber: Transcriber | None = None
-    ocr: TextReader | None = None
-    ocr_note: str = ""  # why the on-screen text channel is off
+    _transcriber: Transcriber | None | cf.Future = None
+    _ocr: TextReader | None | cf.Future = None
+    _ocr_note: str = ""
 
     @property
     def visual(self) -> ImageTextEncoder | None:
@@ -53,6 +55,35 @@ class Engines:
     @property
     def visual_ready(self) -> bool:
         return not isinstance(self._visual, cf.Future) or self._visual.done()
+
+    @property
+    def transcriber(self) -> Transcriber | None:
+        """The speech recogniser (waits for its load; raises what made the load fail)."""
+        if isinstance(self._transcriber, cf.Future):
+            self._transcriber = self._transcriber.result()
+        return self._transcriber
+
+    @property
+    def asr_loaded(self) -> bool:
+        """A recogniser was asked for: loaded, or still loading."""
+        return self._transcriber is not None
+
+    @property
+    def ocr(self) -> TextReader | None:
+        """The text-on-screen reader (waits for its load), None when the channel is off."""
+        if isinstance(self._ocr, cf.Future):
+            self._ocr, self._ocr_note = self._ocr.result()
+        return self._ocr
+
+    @property
+    def ocr_note(self) -> str:
+        """Why the on-screen text channel is off ("" when it is on)."""
+        return "" if self.ocr is not None else self._ocr_note
+
+    @property
+    def ocr_loaded(self) -> bool:
+        """A reader was asked for: loaded, or still loading (its load may yet switch the channel off)."""
+        return self._ocr is not None
 
     def _settle(self) -> None:
         if isinstance(self._visual, cf.Future):
@@ -98,29 +129,36 @@ def load_engines(settings: Settings, with_asr: bool = True, with_visual: bool = 
 def _load(settings: Settings, with_asr: bool, with_visual: bool, with_ocr: bool) -> Engines:
     device = resolve_device(settings.device)
     threads = settings.threads or os.cpu_count() or 1
+    # the slowest first: the picture model, then the recogniser, then the reader; the text embedder
+    # (0.2 s) here, as the library's model check needs its identity before anything is written
     visual = _BACKGROUND.submit(_load_visual, settings, device) if with_visual else None
-    text = load_text_embedder(settings.text_model, device, settings.offline, threads)
     transcriber = None
     if with_asr:
-        transcriber = load_transcriber(
-            settings.asr_backend, settings.asr_choice, device, settings.cache_dir, settings.offline,
+        transcriber = _BACKGROUND.submit(
+            load_transcriber, settings.asr_backend, settings.asr_choice, device, settings.cache_dir, settings.offline,
             cpu_threads=settings.threads, beam_size=settings.asr_beam_choice, batch_size=settings.asr_batch,
         )
     ocr, ocr_note = None, "not loaded"
     if not settings.ocr:
         ocr_note = "switched off (--no-ocr)"
     elif with_ocr:
-        try:
-            # the reader runs beside the decode and the ASR: half the cores, so the three do not oversubscribe
-            ocr = load_text_reader(settings.ocr_detect_side, settings.ocr_min_confidence, max(1, threads // 2))
-        except WeightsUnavailable as exc:
-            ocr_note = str(exc)
-            log.info("on-screen text channel off: %s", exc)
+        ocr = _BACKGROUND.submit(_load_ocr, settings, threads)
+    text = load_text_embedder(settings.text_model, device, settings.offline, threads)
     visual_note = "" if with_visual else "not loaded: the library has no visual vectors"
     return Engines(device, text, visual, visual_note, transcriber, ocr, ocr_note)
 
 
-_BACKGROUND = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-visual")
+# one thread a model: each load overlaps the others and the first video's decode
+_BACKGROUND = cf.ThreadPoolExecutor(max_workers=3, thread_name_prefix="load")
+
+
+def _load_ocr(settings: Settings, threads: int) -> tuple[TextReader | None, str]:
+    try:
+        # the reader runs beside the decode and the ASR: half the cores, so the three do not oversubscribe
+        return load_text_reader(settings.ocr_detect_side, settings.ocr_min_confidence, max(1, threads // 2)), ""
+    except WeightsUnavailable as exc:
+        log.info("on-screen text channel off: %s", exc)
+        return None, str(exc)
 
 
 def _load_visual(settings: Settings, device: str) -> tuple[ImageTextEncoder | None, str]:

@@ -21,6 +21,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from models.weights import WeightsUnavailable
 from modules.engines import Engines, load_engines
 from modules.errors import LibraryMismatch, SceneFinderError
 from modules.library import Library
@@ -147,10 +148,11 @@ def process_video(path: Path, engines: Engines, settings: Settings, progress: In
 
     # Dialogue runs beside the picture pass: CTranslate2 and the video decoder both release the GIL.
     pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
-    asr_future = pool.submit(_transcribe, path, engines) if info.has_audio and engines.transcriber else None
+    # (the models may still be loading: each is waited for in the thread that uses it)
+    asr_future = pool.submit(_transcribe, path, engines) if info.has_audio and engines.asr_loaded else None
     # text on screen is read from the same decode, in its own thread
-    read_text = settings.ocr and engines.ocr is not None
-    ocr = ScreenTextStage(engines.ocr, settings.ocr_every_s, settings.ocr_width) if read_text else None
+    read_text = settings.ocr and engines.ocr_loaded
+    ocr = ScreenTextStage(lambda: engines.ocr, settings.ocr_every_s, settings.ocr_width) if read_text else None
     t = time.perf_counter()
     try:
         scan = scan_video(info, settings, lambda ts: progress.video_advanced(path, ts),
@@ -212,7 +214,7 @@ def process_video(path: Path, engines: Engines, settings: Settings, progress: In
         timings_s=timings,
         screen_texts=screen_texts,
         screen_vectors=screen_vecs if screen_texts is not None else None,
-        screen_reader=engines.ocr.identity if read_text else "",
+        screen_reader=engines.ocr.identity if screen_texts is not None else "",
     )
 
 
@@ -265,8 +267,6 @@ def ingest(
             engines = engines or load_engines(settings, with_asr=not on_ray, with_ocr=not on_ray)
             if engines.visual_ready:  # else it is checked when it has loaded, before the first write
                 checked_models = _check_models(lib, engines, summary)
-            if engines.ocr is None and settings.ocr and not on_ray:
-                summary.warnings.append(f"text on screen not read: {engines.ocr_note}")
         progress.batch_started(len(todo))
         for o in summary.by_status("skipped"):
             log.info("skipped %s: %s", o.path.name, o.detail)
@@ -286,6 +286,8 @@ def ingest(
                 result = outcome()
                 if not checked_models:  # the picture model loaded beside the first video: checked before a write
                     checked_models = _check_models(lib, engines, summary)
+                if not on_ray:  # it loaded beside the first video too: a recogniser that could not be had
+                    _ = engines.transcriber  # stops the batch here, before a write (raises WeightsUnavailable)
                 # another file of this batch may have had the same content
                 if lib.catalog.video_by_fingerprint(result.fingerprint) is not None:
                     summary.outcomes.append(Outcome(path, "skipped", "same content as a video already in the library"))
@@ -300,8 +302,8 @@ def ingest(
                     detail += "; " + "; ".join(result.warnings)
                 summary.outcomes.append(Outcome(path, "ingested", detail))
                 progress.video_done(path, "ingested", detail)
-            except LibraryMismatch:
-                raise  # the whole batch would be written with other models: nothing is
+            except (LibraryMismatch, WeightsUnavailable):
+                raise  # the whole batch would be written with other models, or without one: nothing is
             except SceneFinderError as exc:
                 summary.outcomes.append(Outcome(path, "failed", str(exc)))
                 progress.video_done(path, "failed", str(exc))
@@ -330,6 +332,8 @@ def ingest(
                 except BaseException:
                     pool.shutdown(wait=True, cancel_futures=True)  # what has not started never starts
                     raise
+        if todo and not on_ray and settings.ocr and engines.ocr is None:
+            summary.warnings.append(f"text on screen not read: {engines.ocr_note}")
         if captions:
             _caption_shots(lib, settings, engines, use_adapter, progress, summary)
     finally:

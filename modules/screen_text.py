@@ -25,10 +25,11 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
+from models.ocr import TextReader
 from modules.catalog import normalize_for_match
 from modules.media import upright_rgb
 from modules.schema import ScreenText, Shot
@@ -60,8 +61,11 @@ class ScreenTextStage:
     # one reader serves every video of a process: its recogniser is not thread-safe
     _reader_lock = threading.Lock()
 
-    def __init__(self, reader, every_s: float, width: int):
-        self._reader = reader
+    def __init__(self, reader: Callable[[], TextReader | None], every_s: float, width: int):
+        """``reader()`` gives the reader when the first frame is read (it may still be loading when the
+        decode starts) or None, when its load switched the channel off: then :meth:`finish` returns None."""
+        self._get_reader = reader
+        self._reader: TextReader | None = None
         self._every = every_s
         self._width = width
         self._next_t = 0.0
@@ -71,6 +75,7 @@ class ScreenTextStage:
         self.stats = {"offered": 0, "detected": 0, "recognised": 0, "reused_frames": 0, "reused_boxes": 0}
         self.seconds = 0.0
         self._error: BaseException | None = None
+        self._off = False  # the reader could not be loaded
         self._thread = threading.Thread(target=self._work, name="ocr", daemon=True)
         self._thread.start()
 
@@ -85,22 +90,27 @@ class ScreenTextStage:
         width = min(self._width, frame.width if upright else frame.height)
         self._queue.put((t, upright_rgb(frame, width)))
 
-    def finish(self, shots: Sequence[Shot]) -> list[ScreenText]:
-        """Wait for the reading to end and return each shot's distinct lines, by time."""
+    def finish(self, shots: Sequence[Shot]) -> list[ScreenText] | None:
+        """Wait for the reading to end and return each shot's distinct lines, by time (None: no reader)."""
         self._queue.put(_STOP)
         self._thread.join()
         if self._error is not None:
             raise self._error
-        return group_by_shot(self._seen, shots, self._every)
+        return None if self._off else group_by_shot(self._seen, shots, self._every)
 
     # --- the reading thread -------------------------------------------------------
     def _work(self) -> None:
         while (item := self._queue.get()) is not _STOP:
-            if self._error is not None:
+            if self._error is not None or self._off:
                 continue  # drain, so the decode never blocks on a full queue
             t, rgb = item
             t0 = time.perf_counter()
             try:
+                if self._reader is None:
+                    self._reader = self._get_reader()
+                    if self._reader is None:
+                        self._off = True
+                        continue
                 with self._reader_lock:
                     self._read(t, rgb)
             except BaseException as exc:  # noqa: BLE001 - handed to finish(), which raises it in the caller
@@ -196,7 +206,7 @@ def read_video(path, reader, every_s: float, width: int, shots: Sequence[Shot]) 
     """Read the text of a video already cut into ``shots`` (``reindex --ocr``): one decode."""
     from modules.media import iter_frames
 
-    stage = ScreenTextStage(reader, every_s, width)
+    stage = ScreenTextStage(lambda: reader, every_s, width)
     try:
         for t, frame in iter_frames(path):
             stage.offer(t, frame)

@@ -149,3 +149,19 @@ def test_parallel_workers_ingest_with_one_writer(clips, settings, engines):
     with Library.open(settings.db_dir) as lib:
         assert lib.count("videos") == 3
         assert lib.index("dialogue").ntotal == lib.count("segments") == 5
+
+
+def test_a_recogniser_that_cannot_load_stops_the_batch_before_a_write(clips, settings):
+    """The recogniser loads beside the first video's decode: its failure still says the next step and
+    leaves the library as it was (no video ingested without its dialogue)."""
+    from models.weights import WeightsUnavailable
+    from modules.engines import load_engines
+
+    no_asr = settings.with_overrides(asr_model="large-v3", offline=True)  # not shipped in any package here
+    eng = load_engines(no_asr, with_visual=False)
+    assert eng.asr_loaded  # asked for: the failure shows only where it is used
+    with pytest.raises(WeightsUnavailable, match="large-v3"):
+        ingest([clips["garden"], clips["kitchen"]], no_asr, engines=eng)
+    if no_asr.db_dir.exists():
+        with Library.open(no_asr.db_dir) as lib:
+            assert lib.count("videos") == 0
