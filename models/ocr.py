@@ -189,6 +189,9 @@ def load_text_reader(detect_side: int = 736, min_confidence: float = 70.0, threa
         "Det.limit_type": "max",
         "Det.limit_side_len": detect_side,
         "EngineConfig.onnxruntime.intra_op_num_threads": threads or -1,
+        # rapidocr turns onnxruntime's memory arena off: every frame then maps its buffers afresh
+        # (0.78 M page faults for 90 frames, 2 s of system time); with it on, 0.15 M and ~20% faster
+        "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
     }
     mobile = mobile_detector()
     if mobile is not None:
