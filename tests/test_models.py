@@ -83,6 +83,44 @@ def test_a_checkpoint_loads_whole_without_random_init_and_other_threads_still_in
     assert np.array_equal(saved.encode_texts(["비 오는 밤"]), loaded.encode_texts(["비 오는 밤"]))
 
 
+def _mapped_files(address: int) -> list[str]:
+    """The files whose mapping in this process holds ``address``."""
+    out = []
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        parts = line.split(maxsplit=5)
+        lo, hi = (int(x, 16) for x in parts[0].split("-"))
+        if lo <= address < hi and len(parts) == 6:
+            out.append(parts[5])
+    return out
+
+
+@pytest.mark.parametrize("form", ["zip", "safetensors", "legacy"])
+def test_a_cpu_checkpoint_is_used_from_its_file_pages_not_copied(tiny_clip, tmp_path, form):
+    """On a CPU the parameters are the checkpoint file's pages (one copy, not file + model: the CPU
+    preset peaked at 3.6 GiB loading, 1.5 GiB so); a format torch cannot map loads as before. Either
+    way the model is the saved one, and open_clip's own loader is left as it was."""
+    import open_clip.factory
+    import safetensors.torch
+    import torch
+
+    before = (open_clip.factory.load_state_dict, open_clip.factory.load_checkpoint)
+    saved = load_image_text_encoder("sf-tiny-clip", "random", "cpu", str(tiny_clip), quantize_text=False)
+    state = {k: v.contiguous() for k, v in saved._model.state_dict().items()}
+    ckpt = tmp_path / ("tiny.safetensors" if form == "safetensors" else "tiny.pt")
+    if form == "safetensors":
+        safetensors.torch.save_file(state, ckpt)
+    else:
+        torch.save(state, ckpt, _use_new_zipfile_serialization=form == "zip")
+    loaded = load_image_text_encoder("sf-tiny-clip", str(ckpt), "cpu", str(tiny_clip), quantize_text=False)
+    param = loaded._model.visual.conv1.weight if hasattr(loaded._model.visual, "conv1") else \
+        next(loaded._model.visual.parameters())
+    assert (str(ckpt) in _mapped_files(param.data_ptr())) == (form != "legacy")
+    imgs = [np.random.default_rng(i).integers(0, 255, (90, 160, 3), dtype=np.uint8) for i in range(3)]
+    assert np.array_equal(saved.encode_images(imgs), loaded.encode_images(imgs))
+    assert np.array_equal(saved.encode_texts(["비 오는 밤"]), loaded.encode_texts(["비 오는 밤"]))
+    assert (open_clip.factory.load_state_dict, open_clip.factory.load_checkpoint) == before
+
+
 def test_missing_weights_say_what_to_do(tiny_clip):
     with pytest.raises(WeightsUnavailable, match="--visual-pretrained PATH"):
         load_image_text_encoder("ViT-B-32", "openai", "cpu", offline=True)
