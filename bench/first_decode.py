@@ -90,7 +90,8 @@ def main() -> None:
     best = {k: round(min(v), 2) for k, v in runs.items()}
     md = ["# Process start to work (bench/first_decode.py)", "",
           "Seconds from the interpreter's start; best of the rounds. The picture model (stand-in architecture, "
-          "random weights) loads in a background thread while the first video decodes.", "",
+          "random weights), the speech recogniser and the text-on-screen reader load in background threads "
+          "while the first video decodes.", "",
           "| what | seconds |", "|---|---|"] + [f"| {k} | {v} |" for k, v in best.items()]
     write_results("first_decode", {"seconds": best, "runs": runs, "rounds": args.rounds}, "\n".join(md))
 
