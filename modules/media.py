@@ -102,8 +102,8 @@ def fingerprint(path: Path, chunks: int = 16, chunk_bytes: int = 256 * 1024) -> 
     return h.hexdigest()
 
 
-def iter_frames(path: Path, stats: DecodeStats | None = None,
-                reference_only: bool = False) -> Iterator[tuple[float, "object"]]:
+def iter_frames(path: Path, stats: DecodeStats | None = None, reference_only: bool = False,
+                skip_loop_filter: bool = False) -> Iterator[tuple[float, "object"]]:
     """Yield ``(time_s, av.VideoFrame)`` for every decodable frame, in order.
 
     Times come from presentation timestamps (correct for variable frame rate),
@@ -113,6 +113,10 @@ def iter_frames(path: Path, stats: DecodeStats | None = None,
     from (most B-frames of a film or camera file): about half the frames, for half the
     decode. Encoders put an I-frame at a scene cut, so cuts stay on their frame; a stream
     without such frames (intra-only, P-only) decodes whole as before.
+
+    ``skip_loop_filter`` leaves out H.264/HEVC's deblocking filter: a quarter of the decode. The
+    frames differ from a full decode by 41-44 dB PSNR on real 720p footage (no drift builds up
+    over a GOP): invisible to the shot detector, the thumbnails and the models; not for export.
     """
     import av
 
@@ -122,6 +126,8 @@ def iter_frames(path: Path, stats: DecodeStats | None = None,
         stream.thread_type = "AUTO"
         if reference_only:
             stream.codec_context.skip_frame = "NONREF"
+        if skip_loop_filter:
+            stream.codec_context.options = {"skip_loop_filter": "all"}
         tb = float(stream.time_base) if stream.time_base else 0.0
         start = float(stream.start_time * stream.time_base) if stream.start_time is not None and tb else 0.0
         fps = float(stream.average_rate or stream.guessed_rate or 25)
@@ -141,7 +147,7 @@ def iter_frames(path: Path, stats: DecodeStats | None = None,
                 stats.frames += 1
                 yield max(0.0, t), frame
     if reference_only and stats.frames == 0 and not stats.bad_packets:  # nothing marked as a reference
-        yield from iter_frames(path, stats)
+        yield from iter_frames(path, stats, skip_loop_filter=skip_loop_filter)
         return
     if stats.bad_packets:
         log.warning("%s: %d damaged video packet(s) skipped", Path(path).name, stats.bad_packets)
@@ -207,16 +213,37 @@ def decode_audio(path: Path, start_s: float | None = None, end_s: float | None =
     return audio
 
 
-def upright_rgb(frame, width: int) -> np.ndarray:
+class FrameScaler:
+    """Decoded frames to arrays of one size and format, through one swscale context kept between frames.
+
+    ``frame.to_ndarray(width=...)`` builds a scaler per call, with its own threads, and frees it:
+    on 720p that was 0.95 ms a frame for the shot detector's copy (0.2 ms here) and a thousand
+    threads started per video. One scaler per purpose (each caches the context of its size); not
+    shared between threads.
+    """
+
+    def __init__(self, fmt: str = "rgb24", interpolation: str | None = None):
+        from av.video.reformatter import VideoReformatter
+
+        self._reformatter = VideoReformatter()
+        self._format = fmt
+        self._interpolation = interpolation
+
+    def array(self, frame, width: int, height: int) -> np.ndarray:
+        """``(height, width, 3)`` uint8."""
+        return self._reformatter.reformat(frame, width=width, height=height, format=self._format,
+                                          interpolation=self._interpolation, threads=1).to_ndarray()
+
+
+def upright_rgb(frame, width: int, scaler: FrameScaler | None = None) -> np.ndarray:
     """A decoded frame as RGB ``(h, w, 3)`` uint8, ``width`` wide as it is meant to be seen:
-    the stream's display rotation applied (a phone's portrait clip stays portrait)."""
+    the stream's display rotation applied (a phone's portrait clip stays portrait). ``scaler``
+    (RGB) keeps its context between the frames of a decode loop."""
     quarter = int(round((getattr(frame, "rotation", 0) or 0) / 90)) % 4
     w, h = (frame.width, frame.height) if quarter % 2 == 0 else (frame.height, frame.width)
     out_h = max(2, int(round(width * h / w / 2)) * 2)
-    if quarter % 2 == 0:
-        rgb = frame.to_ndarray(width=width, height=out_h, format="rgb24")
-    else:  # decode at the size that is ``width`` wide once turned
-        rgb = frame.to_ndarray(width=out_h, height=width, format="rgb24")
+    size = (width, out_h) if quarter % 2 == 0 else (out_h, width)  # decoded at the size that is ``width`` wide once turned
+    rgb = scaler.array(frame, *size) if scaler else frame.to_ndarray(width=size[0], height=size[1], format="rgb24", threads=1)
     return np.ascontiguousarray(np.rot90(rgb, quarter)) if quarter else rgb
 
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from models.ocr import TextReader
 from modules.catalog import normalize_for_match
-from modules.media import upright_rgb
+from modules.media import FrameScaler, upright_rgb
 from modules.schema import ScreenText, Shot
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,7 @@ class ScreenTextStage:
         self._every = every_s
         self._width = width
         self._next_t = 0.0
+        self._scaler: FrameScaler | None = None  # made in the decode thread, where offer() runs
         self._queue: queue.Queue = queue.Queue(maxsize=4)
         self._seen: list[_Seen] = []
         self._last: _Frame | None = None
@@ -88,7 +89,8 @@ class ScreenTextStage:
         self.stats["offered"] += 1
         upright = (getattr(frame, "rotation", 0) or 0) % 180 == 0
         width = min(self._width, frame.width if upright else frame.height)
-        self._queue.put((t, upright_rgb(frame, width)))
+        self._scaler = self._scaler or FrameScaler()
+        self._queue.put((t, upright_rgb(frame, width, self._scaler)))
 
     def finish(self, shots: Sequence[Shot]) -> list[ScreenText] | None:
         """Wait for the reading to end and return each shot's distinct lines, by time (None: no reader)."""

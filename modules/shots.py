@@ -21,7 +21,7 @@ from typing import Callable
 import numpy as np
 
 from models.shot_detector import make_shot_detector
-from modules.media import DecodeStats, iter_frames, upright_rgb
+from modules.media import DecodeStats, FrameScaler, iter_frames, upright_rgb
 from modules.schema import Shot, VideoInfo
 from modules.settings import Settings
 
@@ -75,6 +75,8 @@ def scan_video(info: VideoInfo, settings: Settings, progress: Callable[[float], 
     picked: list[PickedFrame] = []
     stats = DecodeStats()
     last_report = 0.0
+    # the detector compares colour histograms of a small copy: the fast scaler is as good for that
+    small_copy, thumb = FrameScaler("bgr24", "FAST_BILINEAR"), FrameScaler()
 
     def close_shot(end_idx: int, end_t: float) -> None:
         nonlocal candidates, shot_start_idx
@@ -88,7 +90,8 @@ def scan_video(info: VideoInfo, settings: Settings, progress: Callable[[float], 
         picked.extend(PickedFrame(index, t, rgb) for t, rgb in _pick(mine, start_t, end_t, settings.keyframe_every_s))
         shot_start_idx = end_idx
 
-    frames = iter_frames(info.path, stats, reference_only=settings.decode_reference_only)
+    frames = iter_frames(info.path, stats, reference_only=settings.decode_reference_only,
+                         skip_loop_filter=settings.decode_skip_loop_filter)
     for idx, (t, frame) in enumerate(frames):
         times.append(t)
         # the detector counts frames of the stream (its minimum shot length is in frames), not decoded ones
@@ -97,14 +100,13 @@ def scan_video(info: VideoInfo, settings: Settings, progress: Callable[[float], 
         recent.append((idx, t, frame))
         if on_frame is not None:
             on_frame(t, frame)
-        # the detector compares colour histograms of a small copy: the fast scaler is as good for that
-        small = frame.to_ndarray(width=dw, height=dh, format="bgr24", interpolation="FAST_BILINEAR")
+        small = small_copy.array(frame, dw, dh)
         if t >= next_cand_t:
-            candidates.append((idx, t, upright_rgb(frame, tw)))
+            candidates.append((idx, t, upright_rgb(frame, tw, thumb)))
             next_cand_t = t + cand_step
         for cut_number in detector.push(number, small):
             cut = bisect.bisect_left(numbers, cut_number)  # the first decoded frame of the new shot
-            _ensure_candidate(candidates, recent, cut, tw)
+            _ensure_candidate(candidates, recent, cut, tw, thumb)
             if shot_start_idx < cut < len(times):
                 close_shot(cut, times[cut])
         if len(candidates) > MAX_CANDIDATES_PER_SHOT:
@@ -125,13 +127,13 @@ def scan_video(info: VideoInfo, settings: Settings, progress: Callable[[float], 
     return ShotScan(shots, picked, end_t, stats)
 
 
-def _ensure_candidate(candidates, recent, cut_idx: int, tw: int) -> None:
+def _ensure_candidate(candidates, recent, cut_idx: int, tw: int, thumb: FrameScaler) -> None:
     """Keep the first frame of a new shot as a candidate, so even a very short shot has one."""
     if any(c[0] == cut_idx for c in candidates):
         return
     for idx, t, frame in recent:
         if idx == cut_idx:
-            candidates.append((idx, t, upright_rgb(frame, tw)))
+            candidates.append((idx, t, upright_rgb(frame, tw, thumb)))
             candidates.sort(key=lambda c: c[0])
             return
 
