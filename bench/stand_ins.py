@@ -62,7 +62,7 @@ def checkpoint(folder: Path, name: str, config_path: Path) -> Path:
 
         from models.image_text import load_image_text_encoder
 
-        enc = load_image_text_encoder(name, "random", "cpu", str(config_path), quantize_text=False)
+        enc = load_image_text_encoder(name, "random", "cpu", str(config_path), quantize_text=False, bf16_images=False)
         tmp = out.with_suffix(".tmp")
         torch.save(enc._model.state_dict(), tmp)
         tmp.replace(out)

@@ -48,6 +48,32 @@ def test_int8_text_tower_on_cpu_agrees_with_fp32(tiny_clip):
         assert np.allclose(fp32.encode_texts(texts), int8.encode_texts(texts), atol=1e-5)
 
 
+def test_bf16_image_tower_where_the_cpu_has_bf16_agrees_with_fp32_on_real_frames(tiny_clip, bikes):
+    """On a CPU with bfloat16 instructions the keyframes are embedded in bf16 (1.8x faster), as fp32
+    embeds them; elsewhere, or asked not to, the tower stays fp32."""
+    import torch
+
+    from models.image_text import native_bf16
+    from modules.media import iter_frames, upright_rgb
+
+    frames = [upright_rgb(f, 320) for i, (_, f) in enumerate(iter_frames(bikes)) if i % 25 == 0][:8]
+    torch.manual_seed(0)  # the same random weights in both
+    fp32 = load_image_text_encoder("sf-tiny-clip", "random", "cpu", str(tiny_clip), bf16_images=False)
+    torch.manual_seed(0)
+    low = load_image_text_encoder("sf-tiny-clip", "random", "cpu", str(tiny_clip))
+    assert not fp32.image_bf16 and next(fp32._model.visual.parameters()).dtype == torch.float32
+    assert low.image_bf16 == native_bf16()  # the probe pictures agreed wherever bf16 is native
+    got, ref = low.encode_images(frames), fp32.encode_images(frames)
+    assert got.dtype == np.float32 and np.allclose(np.linalg.norm(got, axis=1), 1, atol=1e-5)
+    if low.image_bf16:
+        assert next(low._model.visual.parameters()).dtype == torch.bfloat16
+        assert (got * ref).sum(1).min() >= 0.999
+        # the same frame ranked first for each frame's own embedding, as with fp32
+        assert np.array_equal((got @ ref.T).argmax(1), (ref @ ref.T).argmax(1))
+    else:
+        assert np.array_equal(got, ref)
+
+
 def test_a_checkpoint_loads_whole_without_random_init_and_other_threads_still_initialise(tiny_clip, tmp_path):
     """Built for a checkpoint, the model skips its random initialisation (every parameter comes from
     the file: the embeddings equal the saved model's), and only in the loading thread."""
@@ -57,7 +83,8 @@ def test_a_checkpoint_loads_whole_without_random_init_and_other_threads_still_in
 
     import models.image_text as it
 
-    saved = load_image_text_encoder("sf-tiny-clip", "random", "cpu", str(tiny_clip), quantize_text=False)
+    saved = load_image_text_encoder("sf-tiny-clip", "random", "cpu", str(tiny_clip), quantize_text=False,
+                                    bf16_images=False)
     ckpt = tmp_path / "tiny.pt"
     torch.save(saved._model.state_dict(), ckpt)
     called = []
@@ -69,7 +96,8 @@ def test_a_checkpoint_loads_whole_without_random_init_and_other_threads_still_in
 
     torch.nn.init.normal_ = counting
     try:
-        loaded = load_image_text_encoder("sf-tiny-clip", str(ckpt), "cpu", str(tiny_clip), quantize_text=False)
+        loaded = load_image_text_encoder("sf-tiny-clip", str(ckpt), "cpu", str(tiny_clip), quantize_text=False,
+                                         bf16_images=False)
         assert called == []  # no random draw for weights about to be overwritten
         with it._init_skipped(True):  # meanwhile another thread builds a layer: it is initialised
             other = threading.Thread(target=lambda: torch.nn.Embedding(4, 3), name="other")
@@ -104,14 +132,16 @@ def test_a_cpu_checkpoint_is_used_from_its_file_pages_not_copied(tiny_clip, tmp_
     import torch
 
     before = (open_clip.factory.load_state_dict, open_clip.factory.load_checkpoint)
-    saved = load_image_text_encoder("sf-tiny-clip", "random", "cpu", str(tiny_clip), quantize_text=False)
+    saved = load_image_text_encoder("sf-tiny-clip", "random", "cpu", str(tiny_clip), quantize_text=False,
+                                    bf16_images=False)
     state = {k: v.contiguous() for k, v in saved._model.state_dict().items()}
     ckpt = tmp_path / ("tiny.safetensors" if form == "safetensors" else "tiny.pt")
     if form == "safetensors":
         safetensors.torch.save_file(state, ckpt)
     else:
         torch.save(state, ckpt, _use_new_zipfile_serialization=form == "zip")
-    loaded = load_image_text_encoder("sf-tiny-clip", str(ckpt), "cpu", str(tiny_clip), quantize_text=False)
+    loaded = load_image_text_encoder("sf-tiny-clip", str(ckpt), "cpu", str(tiny_clip), quantize_text=False,
+                                     bf16_images=False)
     param = loaded._model.visual.conv1.weight if hasattr(loaded._model.visual, "conv1") else \
         next(loaded._model.visual.parameters())
     assert (str(ckpt) in _mapped_files(param.data_ptr())) == (form != "legacy")
