@@ -148,7 +148,7 @@ def tune_confidence(clips: list[Path], rendered: list[Rendered], base: Settings)
     from modules.schema import Shot
     from modules.screen_text import read_video
 
-    reader = load_text_reader(base.ocr_detect_side, min_confidence=0.0)
+    reader = load_text_reader(base.ocr_detect_side, min_confidence=0.0, gate_side=base.ocr_gate_side)
     readings: dict[str, list] = {}
     for clip in clips:
         texts, _ = read_video(clip, reader, base.ocr_every_s, base.ocr_width, [Shot(0, 0.0, 1e9)])

@@ -110,7 +110,8 @@ class Engines:
 
 
 MODEL_FIELDS = ("device", "offline", "cache_dir", "text_model", "visual_model", "visual_pretrained", "visual_config",
-                "embed_batch", "asr_backend", "asr_model", "asr_beam", "asr_batch", "ocr", "ocr_detect_side", "ocr_min_confidence", "threads")
+                "embed_batch", "asr_backend", "asr_model", "asr_beam", "asr_batch", "ocr", "ocr_detect_side", "ocr_gate_side", "ocr_min_confidence",
+                "threads")
 
 
 def load_engines(settings: Settings, with_asr: bool = True, with_visual: bool = True,
@@ -155,7 +156,8 @@ _BACKGROUND = cf.ThreadPoolExecutor(max_workers=3, thread_name_prefix="load")
 def _load_ocr(settings: Settings, threads: int) -> tuple[TextReader | None, str]:
     try:
         # the reader runs beside the decode and the ASR: half the cores, so the three do not oversubscribe
-        return load_text_reader(settings.ocr_detect_side, settings.ocr_min_confidence, max(1, threads // 2)), ""
+        return load_text_reader(settings.ocr_detect_side, settings.ocr_min_confidence, max(1, threads // 2),
+                                settings.ocr_gate_side), ""
     except WeightsUnavailable as exc:
         log.info("on-screen text channel off: %s", exc)
         return None, str(exc)

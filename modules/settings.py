@@ -76,6 +76,10 @@ class Settings:
     ocr_every_s: float = 2.0
     ocr_width: int = 1280
     ocr_detect_side: int = 736
+    # Only frames where the detector finds text on a copy this size (long side) are searched at
+    # ocr_detect_side (0 = all): a quarter of the detection time on a frame with no text; chosen on
+    # bench/ocr.py's tuning windows (384 found every frame with a line, 320 missed small signs).
+    ocr_gate_side: int = 384
     # Readings below this recogniser confidence (0-100) are dropped as noise (tuned by bench/ocr.py).
     ocr_min_confidence: float = 70.0
 
@@ -212,7 +216,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "caption_frames": (1, 32), "max_caption_span_s": (1, 3600), "workers": (1, 64), "asr_beam": (0, 16), "asr_batch": (1, 64), "threads": (0, 1024),
     "ray_workers": (0, 100_000), "ray_cpus_per_worker": (1, 1024), "ray_ship_mb": (0, 2048),
     "max_upload_mb": (1, 1 << 20), "weight_screen": (0, 100),
-    "ocr_every_s": (0.1, 60), "ocr_width": (160, 3840), "ocr_detect_side": (160, 2048), "ocr_min_confidence": (0, 100),
+    "ocr_every_s": (0.1, 60), "ocr_width": (160, 3840), "ocr_detect_side": (160, 2048), "ocr_gate_side": (0, 2048), "ocr_min_confidence": (0, 100),
 }
 
 _TYPES = {f.name: f.type for f in fields(Settings)}

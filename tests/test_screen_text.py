@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from models.ocr import looks_like_text
@@ -103,6 +104,25 @@ def test_a_line_read_in_several_frames_is_kept_once_per_shot_in_its_best_reading
     out = group_by_shot(seen, [Shot(0, 0.0, 4.0), Shot(1, 4.0, 8.0)], every_s=1.0)
     assert [(t.shot_index, t.text, t.start_s, t.end_s) for t in out] == [
         (0, "다시 만날 때까지", 0.5, 3.5), (0, "Exit 4", 2.5, 3.5), (1, "다시 만날 때까지", 5.5, 6.5)]
+
+
+def test_the_gate_passes_a_small_sign_alone_and_spares_a_frame_without_text_the_full_search(subtitled):
+    """Frames are searched for text at 736 px only where a 384 px look finds some: a 26 px corner sign
+    with no subtitle beside it still gets through and is read; a frame with no text costs the look alone."""
+    import models.ocr
+    from modules.media import iter_frames, upright_rgb
+
+    reader = models.ocr.load_text_reader(threads=1)
+    assert "gate384" in reader.identity
+    full_searches = []
+    search = reader._detector
+    reader._detector = lambda *a, **k: full_searches.append(1) or search(*a, **k)
+    sign_alone = next(upright_rgb(f, 1280) for t, f in iter_frames(subtitled) if t >= 5.0)
+    assert any("Gangnam" in line.text for line in reader.read(sign_alone))
+    assert len(full_searches) == 1
+    y, x = np.mgrid[0:720, 0:1280]
+    no_text = np.stack([x * 255 // 1279, y * 255 // 719, np.full_like(x, 90)], -1).astype(np.uint8)
+    assert reader.read(no_text) == [] and len(full_searches) == 1
 
 
 @pytest.mark.parametrize("mobile", [True, False], ids=["pp-ocrv4-mobile", "bundled-detector"])
