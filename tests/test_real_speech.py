@@ -135,3 +135,33 @@ def test_batched_greedy_asr_hears_real_speech_as_the_beam_does_one_line_a_senten
     same = len(set(words(fast)) & set(words(beam))) / len(set(words(beam)))
     assert same >= 0.8, (words(fast), words(beam))
     assert len(fast.lines) >= 2 and fast.lines[0].end_s < 6.0 <= fast.lines[-1].start_s + 0.5, fast.lines
+
+
+def test_batched_asr_names_the_language_from_the_windows_it_decodes_not_an_extra_pass(speech_clip, base_settings,
+                                                                                      monkeypatch):
+    """Asked for no language, the batched recogniser takes it from the windows it decodes: faster-whisper's
+    own up-front detection (a second encoding of the first 30 s, twice the encoder's work on a short
+    clip) never runs, and real English speech is still named English."""
+    import faster_whisper
+
+    from models.transcriber import load_transcriber
+    from modules.media import decode_audio
+
+    def no_second_pass(*args, **kwargs):
+        raise AssertionError("the first window was encoded again to detect its language")
+
+    monkeypatch.setattr(faster_whisper.WhisperModel, "detect_language", no_second_pass)
+    asr = load_transcriber("faster-whisper", "base", "cpu", base_settings.cache_dir, offline=True, beam_size=1,
+                           batch_size=8)
+    got = asr.transcribe(decode_audio(speech_clip))
+    assert got.language == "en"
+    text = " ".join(line.text for line in got.lines).lower()
+    assert "weasels" in text and "available" in text
+
+
+def test_the_video_language_is_the_one_most_windows_were_heard_in():
+    from models.transcriber import most_frequent_language
+
+    assert most_frequent_language([("<|ko|>", 0.9), ("<|en|>", 0.95), ("<|ko|>", 0.6)]) == "ko"
+    assert most_frequent_language([("<|ko|>", 0.5), ("<|en|>", 0.9)]) == "en"  # a tie: the surer
+    assert most_frequent_language([]) == ""
