@@ -12,7 +12,8 @@ kind, 5-30 s (about 6 to 28 s of lines), 720p. Each is ingested, wall time from 
   ViT-B/32 at 256 px, random weights; bench/stand_ins.py) and off; text on screen on
   (the default) in both.
 
-Runs alternate; with --rounds 2 the faster of each counts. Peak RSS is the child's. Quality
+Runs alternate; with --rounds 2 the faster of each counts. Peak RSS and CPU seconds (user +
+system, all threads: on 2 cores the budget that sets the wall time) are the child's. Quality
 beside speed: the share of the plain pipeline's cuts Scene Finder finds within 0.25 s, and each
 transcript's word error rate against what was said (the recordings' transcripts). A per-stage
 breakdown comes from one in-process run of the long 720p video.
@@ -62,14 +63,15 @@ def material() -> dict[str, list[tuple[Path, list[dict]]]]:
     return out
 
 
-def run(cmd: list[str]) -> tuple[float, float]:
-    """(wall seconds from process start, peak RSS MiB) of a child process."""
+def run(cmd: list[str]) -> tuple[float, float, float]:
+    """(wall seconds from process start, peak RSS MiB, CPU seconds: user + system) of a child process."""
     t = time.perf_counter()
-    proc = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", *cmd], capture_output=True, text=True, cwd=ROOT)
     wall = time.perf_counter() - t
     if proc.returncode != 0:
         raise SystemExit(f"{cmd[:3]} failed: {proc.stderr[-2000:]}")
-    return wall, int(proc.stderr.strip().splitlines()[-1]) / 1024
+    rss_kib, user, system = proc.stderr.strip().splitlines()[-1].split()
+    return wall, int(rss_kib) / 1024, float(user) + float(system)
 
 
 def scene_finder(files: list[Path], db: Path, picture: bool) -> list[str]:
@@ -168,8 +170,8 @@ def main() -> None:
         best = {k: min(v, key=lambda x: x[0]) for k, v in runs[name].items()}
         figures["sets"][name] = {
             "videos": len(items), "video_s": round(video_s, 1), "speech_share": round(speech_s / video_s, 2),
-            **{k: {"wall_s": round(w, 1), "x_realtime": round(video_s / w, 2), "peak_rss_mib": round(m)}
-               for k, (w, m) in best.items()},
+            **{k: {"wall_s": round(w, 1), "x_realtime": round(video_s / w, 2), "peak_rss_mib": round(m),
+                   "cpu_s": round(c, 1)} for k, (w, m, c) in best.items()},
             "speed_vs_plain_picture_on": round(best["plain"][0] / best["picture_on"][0], 2),
             "speed_vs_plain_picture_off": round(best["plain"][0] / best["picture_off"][0], 2),
         }
@@ -184,12 +186,14 @@ def markdown(f: dict) -> str:
           "Real footage cut like film with real recorded speech (bench/real_speech.py); wall time from process "
           "start to exit; text on screen on in Scene Finder (the default), never in the plain script.", "",
           "| material | video s | speech share | plain s (x RT) | Scene Finder, picture on s (x RT) | picture off s (x RT) "
-          "| speed vs plain, on / off | peak RSS MiB plain / on / off |", "|---|---|---|---|---|---|---|---|"]
+          "| speed vs plain, on / off | CPU s plain / on / off | peak RSS MiB plain / on / off |",
+          "|---|---|---|---|---|---|---|---|---|"]
     for name, s in f["sets"].items():
         p, on, off = s["plain"], s["picture_on"], s["picture_off"]
         md.append(f"| {name} ({s['videos']} videos) | {s['video_s']} | {s['speech_share']} | {p['wall_s']} "
                   f"({p['x_realtime']}x) | {on['wall_s']} ({on['x_realtime']}x) | {off['wall_s']} ({off['x_realtime']}x) | "
                   f"**{s['speed_vs_plain_picture_on']}x** / {s['speed_vs_plain_picture_off']}x | "
+                  f"{p['cpu_s']} / {on['cpu_s']} / {off['cpu_s']} | "
                   f"{p['peak_rss_mib']} / {on['peak_rss_mib']} / {off['peak_rss_mib']} |")
     md += ["", "Quality beside speed (word error rate against what was said; the plain script's cuts found within "
            "0.25 s):", "", "| material | plain WER | picture on: WER, cuts | picture off: WER, cuts |", "|---|---|---|---|"]
