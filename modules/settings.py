@@ -57,8 +57,9 @@ class Settings:
     # decode of a film or camera file; encoders put an I-frame at each cut, so cuts keep their frame
     # (bench/ingest_vs_plain.py checks the plain detector's cuts are found within 0.25 s).
     decode_reference_only: bool = True
-    # Leave out the deblocking filter in that decode: a quarter less decode time; frames stay within
-    # 41-44 dB PSNR of a full decode on real 720p footage (bench/ingest_vs_plain.py checks cuts and text).
+    # Leave out H.264's deblocking filter in the decode for shots, keyframes and text on screen (either
+    # way above): a quarter less decode time; frames stay within 41-44 dB PSNR of a full decode on real
+    # 720p footage (bench/ingest_vs_plain.py checks the cuts, bench/ocr.py the text). Export never skips it.
     decode_skip_loop_filter: bool = True
     # A keyframe every `keyframe_every_s` of a shot; shots shorter than that get one.
     keyframe_every_s: float = 4.0
