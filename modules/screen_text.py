@@ -69,7 +69,7 @@ class ScreenTextStage:
         self._every = every_s
         self._width = width
         self._next_t = 0.0
-        self._scaler: FrameScaler | None = None  # made in the decode thread, where offer() runs
+        self._scaler = FrameScaler()  # used by offer() alone, in the decode thread
         self._queue: queue.Queue = queue.Queue(maxsize=4)
         self._seen: list[_Seen] = []
         self._last: _Frame | None = None
@@ -89,7 +89,6 @@ class ScreenTextStage:
         self.stats["offered"] += 1
         upright = (getattr(frame, "rotation", 0) or 0) % 180 == 0
         width = min(self._width, frame.width if upright else frame.height)
-        self._scaler = self._scaler or FrameScaler()
         self._queue.put((t, upright_rgb(frame, width, self._scaler)))
 
     def finish(self, shots: Sequence[Shot]) -> list[ScreenText] | None:
