@@ -51,8 +51,8 @@ class OpenClipEncoder:
         self.multilingual = any(m in name.lower() for m in _MULTILINGUAL_MARKERS)
         self._trim_mode, self._pad_id = self._choose_trim()
         self.text_int8 = quantize_text and device == "cpu" and self._quantize_text_tower()
-        self._image_dtype = torch.float32
         self.image_bf16 = bf16_images and device == "cpu" and native_bf16() and self._image_tower_to_bf16()
+        self._image_dtype = torch.bfloat16 if self.image_bf16 else torch.float32
         with torch.inference_mode():
             self.dim = int(self._text_features(tokenizer(["x"]).to(device)).shape[-1])
 
@@ -133,7 +133,6 @@ class OpenClipEncoder:
             log.info("image tower kept in fp32: bf16 agrees to cosine %.4f only", agreement)
             return False
         visual.to(torch.bfloat16)
-        self._image_dtype = torch.bfloat16
         return True
 
     def _pixels(self, images: Sequence[np.ndarray]):

@@ -110,8 +110,8 @@ class Engines:
 
 
 MODEL_FIELDS = ("device", "offline", "cache_dir", "text_model", "visual_model", "visual_pretrained", "visual_config",
-                "embed_batch", "asr_backend", "asr_model", "asr_beam", "asr_batch", "ocr", "ocr_detect_side", "ocr_gate_side", "ocr_min_confidence",
-                "threads")
+                "embed_batch", "asr_backend", "asr_model", "asr_beam", "asr_batch", "ocr", "ocr_detect_side",
+                "ocr_gate_side", "ocr_min_confidence", "threads")
 
 
 def load_engines(settings: Settings, with_asr: bool = True, with_visual: bool = True,

@@ -242,8 +242,8 @@ def upright_rgb(frame, width: int, scaler: FrameScaler | None = None) -> np.ndar
     quarter = int(round((getattr(frame, "rotation", 0) or 0) / 90)) % 4
     w, h = (frame.width, frame.height) if quarter % 2 == 0 else (frame.height, frame.width)
     out_h = max(2, int(round(width * h / w / 2)) * 2)
-    size = (width, out_h) if quarter % 2 == 0 else (out_h, width)  # decoded at the size that is ``width`` wide once turned
-    rgb = scaler.array(frame, *size) if scaler else frame.to_ndarray(width=size[0], height=size[1], format="rgb24", threads=1)
+    size = (width, out_h) if quarter % 2 == 0 else (out_h, width)  # the size that is ``width`` wide once turned
+    rgb = (scaler or FrameScaler()).array(frame, *size)
     return np.ascontiguousarray(np.rot90(rgb, quarter)) if quarter else rgb
 
 

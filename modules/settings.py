@@ -217,7 +217,8 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "caption_frames": (1, 32), "max_caption_span_s": (1, 3600), "workers": (1, 64), "asr_beam": (0, 16), "asr_batch": (1, 64), "threads": (0, 1024),
     "ray_workers": (0, 100_000), "ray_cpus_per_worker": (1, 1024), "ray_ship_mb": (0, 2048),
     "max_upload_mb": (1, 1 << 20), "weight_screen": (0, 100),
-    "ocr_every_s": (0.1, 60), "ocr_width": (160, 3840), "ocr_detect_side": (160, 2048), "ocr_gate_side": (0, 2048), "ocr_min_confidence": (0, 100),
+    "ocr_every_s": (0.1, 60), "ocr_width": (160, 3840), "ocr_detect_side": (160, 2048), "ocr_gate_side": (0, 2048),
+    "ocr_min_confidence": (0, 100),
 }
 
 _TYPES = {f.name: f.type for f in fields(Settings)}
