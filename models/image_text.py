@@ -33,28 +33,52 @@ class ImageTextEncoder(Protocol):
 
     def encode_images(self, images: Sequence[np.ndarray]) -> np.ndarray: ...
 
+    def prepare_texts(self) -> None:
+        """Make the text side ready now (else the first encode_texts does); raises WeightsUnavailable."""
+
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 class OpenClipEncoder:
-    def __init__(self, model, preprocess, tokenizer, name: str, pretrained: str, device: str, batch_size: int = 16,
-                 quantize_text: bool = True, bf16_images: bool = True):
+    def __init__(self, model, preprocess, make_tokenizer, name: str, pretrained: str, device: str,
+                 batch_size: int = 16, quantize_text: bool = True, bf16_images: bool = True):
+        """``make_tokenizer()`` gives the tokenizer; it is called when texts are first encoded."""
         import torch
 
         self._torch = torch
         self._model = model.eval()
         self._preprocess = preprocess
-        self._tokenizer = tokenizer
+        self._make_tokenizer = make_tokenizer
+        self._tokenizer = None
         self._device = device
         self._batch = batch_size
         self.identity = f"open_clip:{name}:{pretrained}"
         self.multilingual = any(m in name.lower() for m in _MULTILINGUAL_MARKERS)
-        self._trim_mode, self._pad_id = self._choose_trim()
-        self.text_int8 = quantize_text and device == "cpu" and self._quantize_text_tower()
+        self._quantize_text = quantize_text and device == "cpu"
+        self._text_lock = threading.Lock()
+        self._text_ready = False
+        self._trim_mode, self._pad_id, self.text_int8 = "", 0, False
         self.image_bf16 = bf16_images and device == "cpu" and native_bf16() and self._image_tower_to_bf16()
         self._image_dtype = torch.bfloat16 if self.image_bf16 else torch.float32
-        with torch.inference_mode():
-            self.dim = int(self._text_features(tokenizer(["x"]).to(device)).shape[-1])
+        if not hasattr(self, "dim"):  # (the bf16 check has measured it)
+            with torch.inference_mode():
+                self.dim = int(self._model.encode_image(self._pixels(probe_pictures()[:1])).shape[-1])
+
+    # Ingest embeds only pictures: the text side (its tokenizer, the trimming and int8 checks, ~1 s of a
+    # core) is made ready when the first text is encoded, or beforehand by whoever will search.
+    def prepare_texts(self) -> None:
+        with self._text_lock:
+            if self._text_ready:
+                return
+            try:
+                self._tokenizer = self._make_tokenizer()
+            except Exception as exc:  # noqa: BLE001 - a hub tokenizer not cached here: no text queries
+                raise WeightsUnavailable(
+                    f"the tokenizer of {self.identity} is not cached here and could not be downloaded; "
+                    f"run ./setup.sh on a machine with a network") from exc
+            self._trim_mode, self._pad_id = self._choose_trim()
+            self.text_int8 = self._quantize_text and self._quantize_text_tower()
+            self._text_ready = True
 
     # Queries are a few tokens padded to the full context (77): running only up to the last
     # real token is ~5x less work and, for masked (HF) or causal argmax-pooled towers, the same
@@ -129,6 +153,7 @@ class OpenClipEncoder:
             finally:
                 del low
             agreement = float((ref * torch.nn.functional.normalize(got.float(), dim=-1)).sum(-1).min())
+        self.dim = int(ref.shape[-1])
         if agreement < 0.999:
             log.info("image tower kept in fp32: bf16 agrees to cosine %.4f only", agreement)
             return False
@@ -169,6 +194,7 @@ class OpenClipEncoder:
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
+        self.prepare_texts()
         torch = self._torch
         with torch.inference_mode():
             feats = self._text_features(self._tokenizer(list(texts)).to(self._device))
@@ -227,6 +253,10 @@ def probe_pictures() -> list[np.ndarray]:
 
 _INIT_FUNCTIONS = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
                    "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_")
+# the tensor methods that draw random numbers in place, and timm's truncated-normal initialiser (it draws
+# with uniform_, then shapes the draw: erfinv_, mul_, clamp_ over every weight)
+_INIT_METHODS = ("uniform_", "normal_")
+_TIMM_INIT = ("timm.layers.weight_init", ("_trunc_normal_",))
 _INIT_LOCK = threading.Lock()
 _SKIPPING = threading.local()
 
@@ -238,19 +268,27 @@ def _init_skipped(skip: bool):
     strictly: a parameter it does not set fails the load). Building the CPU preset (SigLIP 2 B/32,
     a 256k-token embedding table) spent ~8 s of 2 cores drawing numbers that were then overwritten.
 
-    torch.nn.init's functions are wrapped once so that they skip only in a thread that asked:
-    a model built at the same time in another thread (a LoRA being trained in the app) is untouched.
+    torch.nn.init's functions, and the tensor methods that draw in place (timm's initialisers call
+    ``tensor.uniform_`` and shape the draw: 1.2 s of the SigLIP 2 image tower's build), are wrapped once so that they
+    skip only in a thread that asked: a model built at the same time in another thread (a LoRA
+    being trained in the app) is untouched.
     """
     if not skip:
         yield
         return
     import torch
 
+    import sys
+
+    owners = [(torch.nn.init, _INIT_FUNCTIONS), (torch.Tensor, _INIT_METHODS)]
+    if _TIMM_INIT[0] in sys.modules:  # (open_clip imports timm where it is installed)
+        owners.append((sys.modules[_TIMM_INIT[0]], _TIMM_INIT[1]))
     with _INIT_LOCK:
-        for name in _INIT_FUNCTIONS:
-            original = getattr(torch.nn.init, name, None)
-            if original is not None and not hasattr(original, "_unless_skipping"):
-                setattr(torch.nn.init, name, _unless_skipping(original))
+        for owner, names in owners:
+            for name in names:
+                original = getattr(owner, name, None)
+                if original is not None and not hasattr(original, "_unless_skipping"):
+                    setattr(owner, name, _unless_skipping(original))
     _SKIPPING.on = True
     try:
         yield
@@ -350,7 +388,7 @@ def load_image_text_encoder(
         with torch.random.fork_rng(devices=[]), _init_skipped(weights is not None), _checkpoint_mapped(device):
             torch.manual_seed(0)  # "random" weights are the same in every process: a library stays searchable
             model, _, preprocess = open_clip.create_model_and_transforms(name, pretrained=weights, device=device)
-        tokenizer = open_clip.get_tokenizer(name)
+        make_tokenizer = functools.partial(open_clip.get_tokenizer, name)
     except Exception as exc:  # noqa: BLE001 - hub, file and config errors all mean "no weights here"
         log.debug("open_clip %s:%s failed: %s", name, pretrained, exc)
         raise WeightsUnavailable(
@@ -359,5 +397,5 @@ def load_image_text_encoder(
         ) from exc
     finally:
         logging.disable(logging.NOTSET)
-    return OpenClipEncoder(model, preprocess, tokenizer, name, pretrained or RANDOM, device, batch_size, quantize_text,
+    return OpenClipEncoder(model, preprocess, make_tokenizer, name, pretrained or RANDOM, device, batch_size, quantize_text,
                            bf16_images)

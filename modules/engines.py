@@ -132,7 +132,8 @@ def _load(settings: Settings, with_asr: bool, with_visual: bool, with_ocr: bool)
     threads = settings.threads or os.cpu_count() or 1
     # the slowest first: the picture model, then the recogniser, then the reader; the text embedder
     # (0.2 s) here, as the library's model check needs its identity before anything is written
-    visual = _BACKGROUND.submit(_load_visual, settings, device) if with_visual else None
+    # (a process that ingests embeds only pictures with it; one that searches needs its text side too)
+    visual = _BACKGROUND.submit(_load_visual, settings, device, not with_asr) if with_visual else None
     transcriber = None
     if with_asr:
         transcriber = _BACKGROUND.submit(
@@ -163,12 +164,15 @@ def _load_ocr(settings: Settings, threads: int) -> tuple[TextReader | None, str]
         return None, str(exc)
 
 
-def _load_visual(settings: Settings, device: str) -> tuple[ImageTextEncoder | None, str]:
+def _load_visual(settings: Settings, device: str, texts: bool) -> tuple[ImageTextEncoder | None, str]:
     name, pretrained = settings.visual_choice
     try:
-        return load_image_text_encoder(
+        encoder = load_image_text_encoder(
             name, pretrained, device, settings.visual_config, settings.offline, settings.embed_batch
-        ), ""
+        )
+        if texts:
+            encoder.prepare_texts()
+        return encoder, ""
     except WeightsUnavailable as exc:
         log.info("visual channel off: %s", exc)
         return None, f"no weights for {name}:{pretrained} on this machine"

@@ -25,6 +25,8 @@ def test_trimmed_text_encoding_equals_the_full_context(tiny_clip):
     import torch
 
     enc = load_image_text_encoder("sf-tiny-clip", "random", "cpu", str(tiny_clip), quantize_text=False)
+    assert enc._tokenizer is None  # loaded for pictures only, until a text is encoded
+    enc.prepare_texts()
     assert enc._trim_mode == "clip"  # the speed-up applies to CLIP-style towers
     texts = ["a man", "two people arguing in a car on a rainy night in Seoul"]
     tokens = enc._tokenizer(texts)
@@ -41,11 +43,12 @@ def test_int8_text_tower_on_cpu_agrees_with_fp32(tiny_clip):
     torch.manual_seed(0)
     int8 = load_image_text_encoder("sf-tiny-clip", "random", "cpu", str(tiny_clip))
     texts = ["a train leaves the station", "비 오는 밤", "Gryffindor!"]
+    got, ref = int8.encode_texts(texts), fp32.encode_texts(texts)  # (the int8 check runs with the first text)
+    assert not fp32.text_int8
     if int8.text_int8:
-        cos = (fp32.encode_texts(texts) * int8.encode_texts(texts)).sum(1)
-        assert cos.min() >= 0.995
+        assert (got * ref).sum(1).min() >= 0.995
     else:  # the self-check refused int8: then it must be the fp32 tower
-        assert np.allclose(fp32.encode_texts(texts), int8.encode_texts(texts), atol=1e-5)
+        assert np.allclose(got, ref, atol=1e-5)
 
 
 def test_bf16_image_tower_where_the_cpu_has_bf16_agrees_with_fp32_on_real_frames(tiny_clip, bikes):
@@ -109,6 +112,42 @@ def test_a_checkpoint_loads_whole_without_random_init_and_other_threads_still_in
     imgs = [np.random.default_rng(i).integers(0, 255, (90, 160, 3), dtype=np.uint8) for i in range(3)]
     assert np.array_equal(saved.encode_images(imgs), loaded.encode_images(imgs))
     assert np.array_equal(saved.encode_texts(["비 오는 밤"]), loaded.encode_texts(["비 오는 밤"]))
+
+
+def test_a_timm_image_tower_built_for_a_checkpoint_skips_timms_random_init(tmp_path):
+    """The presets' image towers are timm's (SigLIP 2): timm draws its initial weights through its
+    own truncated normal and tensor methods, not torch.nn.init. Built for a checkpoint, none of
+    that runs, and the model is the saved one."""
+    import json
+
+    import timm.layers.weight_init as timm_init
+    import torch
+
+    cfg = tmp_path / "sf-tiny-timm.json"
+    cfg.write_text(json.dumps({
+        "embed_dim": 16,
+        "vision_cfg": {"image_size": 224, "timm_model_name": "vit_tiny_patch16_224", "timm_model_pretrained": False,
+                       "timm_pool": "avg", "timm_proj": "linear"},
+        "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
+    }))
+    saved = load_image_text_encoder("sf-tiny-timm", "random", "cpu", str(cfg), bf16_images=False)
+    ckpt = tmp_path / "tiny-timm.pt"
+    torch.save(saved._model.state_dict(), ckpt)
+    draws = []
+    real = timm_init._trunc_normal_
+
+    def counting(*a, **k):
+        draws.append(1)
+        return real(*a, **k)
+
+    timm_init._trunc_normal_ = counting
+    try:
+        loaded = load_image_text_encoder("sf-tiny-timm", str(ckpt), "cpu", str(cfg), bf16_images=False)
+    finally:
+        timm_init._trunc_normal_ = real
+    assert draws == []
+    imgs = [np.random.default_rng(i).integers(0, 255, (90, 160, 3), dtype=np.uint8) for i in range(2)]
+    assert np.array_equal(saved.encode_images(imgs), loaded.encode_images(imgs))
 
 
 def _mapped_files(address: int) -> list[str]:
