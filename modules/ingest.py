@@ -9,6 +9,7 @@ so the same unit can later run on other machines.
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures as cf
 import contextlib
 import logging
@@ -35,6 +36,7 @@ from modules.transcripts import dialogue_vectors, split_by_shots
 log = logging.getLogger(__name__)
 
 SAVE_EVERY_S = 120.0
+MAX_PENDING = 3
 
 
 class IngestProgress:
@@ -139,6 +141,45 @@ def _walk_videos(root: Path, problems: list[Outcome]) -> list[Path]:
 def process_video(path: Path, engines: Engines, settings: Settings, progress: IngestProgress | None = None,
                   info=None, fp: str | None = None) -> VideoResult:
     """One video to rows and vectors. Raises VideoOpenFailure for a file that cannot be used at all."""
+    return start_video(path, engines, settings, progress, info, fp).result()
+
+
+# The keyframes go through the picture model in this thread (one model, one queue): a video's pictures are
+# embedded while its dialogue is still being recognised and, in a batch, while the next video is decoded.
+_PICTURES = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="pictures")
+
+
+@dataclass
+class PendingVideo:
+    """A video analysed but for its keyframes' vectors, which are being computed."""
+
+    analysed: VideoResult
+    _vectors: cf.Future
+    _t0: float = 0.0
+
+    def done(self) -> bool:
+        return self._vectors.done()
+
+    def result(self) -> VideoResult:
+        """The whole unit (waits for the pictures); raises what went wrong with them."""
+        kvecs, waited_s, seconds = self._vectors.result()
+        timings = {**self.analysed.timings_s, "picture_model_wait_s": waited_s, "embed_images_s": seconds,
+                   "total_s": time.perf_counter() - self._t0}
+        return replace(self.analysed, keyframe_vectors=kvecs, timings_s=timings)
+
+
+def _embed_pictures(engines: Engines, rgb: list[np.ndarray]) -> tuple[np.ndarray | None, float, float]:
+    """(vectors or None, seconds waiting for the picture model, seconds embedding)"""
+    t = time.perf_counter()
+    visual = engines.visual  # (waits for the picture model's load)
+    loaded = time.perf_counter()
+    return (visual.encode_images(rgb) if visual else None), loaded - t, time.perf_counter() - loaded
+
+
+def start_video(path: Path, engines: Engines, settings: Settings, progress: IngestProgress | None = None,
+                info=None, fp: str | None = None) -> PendingVideo:
+    """Everything of a unit but the keyframes' vectors, which it leaves computing: ingest goes on to
+    the next video meanwhile. Raises VideoOpenFailure for a file that cannot be used at all."""
     progress = progress or IngestProgress()
     t0 = time.perf_counter()
     info = info or probe(path)
@@ -159,10 +200,8 @@ def process_video(path: Path, engines: Engines, settings: Settings, progress: In
                           on_frame=ocr.offer if ocr else None)
         timings["decode_shots_s"] = time.perf_counter() - t
         # the keyframes are embedded while the dialogue and the text on screen may still be read
-        t = time.perf_counter()
+        vectors = _PICTURES.submit(_embed_pictures, engines, [k.rgb for k in scan.keyframes])
         keyframes = [Keyframe(k.shot_index, k.time_s, encode_jpeg(k.rgb)) for k in scan.keyframes]
-        kvecs = engines.visual.encode_images([k.rgb for k in scan.keyframes]) if engines.visual else None
-        timings["embed_images_s"] = time.perf_counter() - t
     except BaseException:
         if ocr is not None:
             with contextlib.suppress(Exception):
@@ -201,13 +240,13 @@ def process_video(path: Path, engines: Engines, settings: Settings, progress: In
     timings["total_s"] = time.perf_counter() - t0
 
     duration = info.duration_s if info.duration_s > 0 else scan.duration_s
-    return VideoResult(
+    result = VideoResult(  # the keyframes' vectors follow (PendingVideo.result)
         info=replace(info, duration_s=duration),
         fingerprint=fp,
         shots=scan.shots,
         keyframes=keyframes,
         segments=segments,
-        keyframe_vectors=kvecs,
+        keyframe_vectors=None,
         segment_vectors=svecs,
         language=language,
         warnings=warnings,
@@ -216,6 +255,7 @@ def process_video(path: Path, engines: Engines, settings: Settings, progress: In
         screen_vectors=screen_vecs if screen_texts is not None else None,
         screen_reader=engines.ocr.identity if screen_texts is not None else "",
     )
+    return PendingVideo(result, vectors, t0)
 
 
 def _transcribe(path: Path, engines: Engines):
@@ -272,11 +312,14 @@ def ingest(
             log.info("skipped %s: %s", o.path.name, o.detail)
         last_save = time.perf_counter()
 
-        def run(item):
+        def start(item) -> PendingVideo:
             path, _, fp = item
             info = probe(path)
             progress.video_started(path, info.duration_s)
-            return process_video(path, engines, settings, progress, info=info, fp=fp)
+            return start_video(path, engines, settings, progress, info=info, fp=fp)
+
+        def run(item) -> VideoResult:
+            return start(item).result()
 
         def commit(item, outcome) -> None:
             """``outcome()`` returns the unit's VideoResult or raises what went wrong with it."""
@@ -321,8 +364,24 @@ def ingest(
 
             summary.nodes = run_on_ray(todo, settings, commit, progress)
         elif settings.workers <= 1:
+            # each video is committed, in order, once its keyframes are embedded; meanwhile the next is
+            # analysed (at most MAX_PENDING videos wait for the picture model, while it loads)
+            pending: collections.deque = collections.deque()
+
+            def settle(keep: int) -> None:
+                while pending and (len(pending) > keep or pending[0][1].done()):
+                    item, unit = pending.popleft()
+                    commit(item, unit.result)
+
             for item in todo:
-                commit(item, lambda item=item: run(item))
+                try:
+                    unit = start(item)
+                except Exception as exc:  # noqa: BLE001 - said in its turn, by commit
+                    unit = cf.Future()
+                    unit.set_exception(exc)
+                pending.append((item, unit))
+                settle(MAX_PENDING)
+            settle(0)
         else:  # units in parallel; this thread stays the only writer
             with cf.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="ingest") as pool:
                 futures = {pool.submit(run, item): item for item in todo}

@@ -165,3 +165,44 @@ def test_a_recogniser_that_cannot_load_stops_the_batch_before_a_write(clips, set
     if no_asr.db_dir.exists():
         with Library.open(no_asr.db_dir) as lib:
             assert lib.count("videos") == 0
+
+
+def test_a_batch_goes_on_decoding_while_the_picture_model_loads(clips, settings, engines, tmp_path):
+    """The picture model loads beside the first videos: they are analysed meanwhile, each waiting
+    for its keyframes' vectors, then committed in order, every one with its vectors; a broken file
+    among them is reported in its turn."""
+    import concurrent.futures as cf
+    import dataclasses
+    import threading
+
+    from modules.ingest import IngestProgress
+
+    loading = cf.Future()
+    safety = threading.Timer(120, lambda: loading.done() or loading.set_result((engines.visual, "")))
+    slow = dataclasses.replace(engines, _visual=loading)
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x17" * 4000)
+    events = []
+
+    class Watch(IngestProgress):
+        def video_started(self, path, duration_s):
+            events.append(("started", path.name))
+            if path.name == "kitchen.mp4" and not loading.done():  # the third video: the model is ready now
+                loading.set_result((engines.visual, ""))
+
+        def video_done(self, path, status, detail=""):
+            events.append((status, path.name))
+
+    safety.start()
+    try:
+        summary = ingest([clips["station"], broken, clips["garden"], clips["kitchen"]], settings, engines=slow,
+                         progress=Watch())
+    finally:
+        safety.cancel()
+    assert [(o.path.name, o.status) for o in summary.outcomes] == [
+        ("station.mp4", "ingested"), ("broken.mp4", "failed"), ("garden.mp4", "ingested"), ("kitchen.mp4", "ingested")]
+    # the first video was committed only after the third had started: none waited for the model
+    assert events.index(("ingested", "station.mp4")) > events.index(("started", "kitchen.mp4"))
+    with Library.open(settings.db_dir) as lib:
+        assert lib.count("videos") == 3
+        assert lib.index("visual").ntotal == lib.count("keyframes") > 0
