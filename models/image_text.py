@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import sys
 import threading
 from pathlib import Path
 from typing import Protocol, Sequence
@@ -58,11 +59,14 @@ class OpenClipEncoder:
         self._text_lock = threading.Lock()
         self._text_ready = False
         self._trim_mode, self._pad_id, self.text_int8 = "", 0, False
-        self.image_bf16 = bf16_images and device == "cpu" and native_bf16() and self._image_tower_to_bf16()
+        # the probe pictures' fp32 embeddings: their width is the model's, and the bf16 check compares with them
+        check_bf16 = bf16_images and device == "cpu" and native_bf16()
+        probes = self._pixels(probe_pictures() if check_bf16 else probe_pictures()[:1])
+        with torch.inference_mode():
+            ref = torch.nn.functional.normalize(self._model.encode_image(probes).float(), dim=-1)
+        self.dim = int(ref.shape[-1])
+        self.image_bf16 = check_bf16 and self._image_tower_to_bf16(probes, ref)
         self._image_dtype = torch.bfloat16 if self.image_bf16 else torch.float32
-        if not hasattr(self, "dim"):  # (the bf16 check has measured it)
-            with torch.inference_mode():
-                self.dim = int(self._model.encode_image(self._pixels(probe_pictures()[:1])).shape[-1])
 
     # Ingest embeds only pictures: the text side (its tokenizer, the trimming and int8 checks, ~1 s of a
     # core) is made ready when the first text is encoded, or beforehand by whoever will search.
@@ -134,14 +138,13 @@ class OpenClipEncoder:
     # time a keyframe than fp32 (SigLIP 2 B/32 on 2 cores), cosine 0.9999+ to fp32's embeddings, where
     # int8 gave 0.975. Kept only when it agrees with fp32 on probe pictures; on a CPU without those
     # instructions bf16 is emulated, slower than fp32, and fp32 stays.
-    def _image_tower_to_bf16(self) -> bool:
+    def _image_tower_to_bf16(self, probes, ref) -> bool:
+        """``ref``: the fp32 tower's normalised embeddings of the ``probes`` pixels."""
         torch = self._torch
         visual = getattr(self._model, "visual", None)
         if visual is None:
             return False
-        probes = self._pixels(probe_pictures())
         with torch.inference_mode():
-            ref = torch.nn.functional.normalize(visual(probes).float(), dim=-1)
             # the tower with bf16 copies of its tensors, the fp32 ones left in place (no second fp32 copy)
             low = {k: v.to(torch.bfloat16) if v.is_floating_point() else v
                    for k, v in (*visual.named_parameters(), *visual.named_buffers())}
@@ -153,7 +156,6 @@ class OpenClipEncoder:
             finally:
                 del low
             agreement = float((ref * torch.nn.functional.normalize(got.float(), dim=-1)).sum(-1).min())
-        self.dim = int(ref.shape[-1])
         if agreement < 0.999:
             log.info("image tower kept in fp32: bf16 agrees to cosine %.4f only", agreement)
             return False
@@ -268,17 +270,15 @@ def _init_skipped(skip: bool):
     strictly: a parameter it does not set fails the load). Building the CPU preset (SigLIP 2 B/32,
     a 256k-token embedding table) spent ~8 s of 2 cores drawing numbers that were then overwritten.
 
-    torch.nn.init's functions, and the tensor methods that draw in place (timm's initialisers call
-    ``tensor.uniform_`` and shape the draw: 1.2 s of the SigLIP 2 image tower's build), are wrapped once so that they
-    skip only in a thread that asked: a model built at the same time in another thread (a LoRA
-    being trained in the app) is untouched.
+    torch.nn.init's functions, the tensor methods that draw in place and timm's truncated normal
+    (timm initialises through these, not torch.nn.init: 1.2 s of the SigLIP 2 image tower's build)
+    are wrapped once so that they skip only in a thread that asked: a model built at the same time
+    in another thread (a LoRA being trained in the app) is untouched.
     """
     if not skip:
         yield
         return
     import torch
-
-    import sys
 
     owners = [(torch.nn.init, _INIT_FUNCTIONS), (torch.Tensor, _INIT_METHODS)]
     if _TIMM_INIT[0] in sys.modules:  # (open_clip imports timm where it is installed)
@@ -388,7 +388,6 @@ def load_image_text_encoder(
         with torch.random.fork_rng(devices=[]), _init_skipped(weights is not None), _checkpoint_mapped(device):
             torch.manual_seed(0)  # "random" weights are the same in every process: a library stays searchable
             model, _, preprocess = open_clip.create_model_and_transforms(name, pretrained=weights, device=device)
-        make_tokenizer = functools.partial(open_clip.get_tokenizer, name)
     except Exception as exc:  # noqa: BLE001 - hub, file and config errors all mean "no weights here"
         log.debug("open_clip %s:%s failed: %s", name, pretrained, exc)
         raise WeightsUnavailable(
@@ -397,5 +396,5 @@ def load_image_text_encoder(
         ) from exc
     finally:
         logging.disable(logging.NOTSET)
-    return OpenClipEncoder(model, preprocess, make_tokenizer, name, pretrained or RANDOM, device, batch_size, quantize_text,
-                           bf16_images)
+    return OpenClipEncoder(model, preprocess, functools.partial(open_clip.get_tokenizer, name), name,
+                           pretrained or RANDOM, device, batch_size, quantize_text, bf16_images)

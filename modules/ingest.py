@@ -155,7 +155,7 @@ class PendingVideo:
 
     analysed: VideoResult
     _vectors: cf.Future
-    _t0: float = 0.0
+    _t0: float  # when the unit started (time.perf_counter): total_s is counted from it
 
     def done(self) -> bool:
         return self._vectors.done()
@@ -237,7 +237,6 @@ def start_video(path: Path, engines: Engines, settings: Settings, progress: Inge
     screen_vecs = (engines.text.embed_passages([s.text for s in screen_texts]) if screen_texts
                    else np.zeros((0, engines.text.dim), np.float32))
     timings["embed_text_s"] = time.perf_counter() - t
-    timings["total_s"] = time.perf_counter() - t0
 
     duration = info.duration_s if info.duration_s > 0 else scan.duration_s
     result = VideoResult(  # the keyframes' vectors follow (PendingVideo.result)
