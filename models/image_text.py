@@ -42,8 +42,9 @@ class ImageTextEncoder(Protocol):
 
 class OpenClipEncoder:
     def __init__(self, model, preprocess, make_tokenizer, name: str, pretrained: str, device: str,
-                 batch_size: int = 16, quantize_text: bool = True, bf16_images: bool = True):
-        """``make_tokenizer()`` gives the tokenizer; it is called when texts are first encoded."""
+                 batch_size: int = 16, quantize_text: bool = True, bf16_images: bool = True, image_threads: int = 0):
+        """``make_tokenizer()`` gives the tokenizer; it is called when texts are first encoded.
+        ``image_threads``: on the CPU, torch's threads while pictures are embedded (0: torch's own choice)."""
         import torch
 
         self._torch = torch
@@ -53,6 +54,7 @@ class OpenClipEncoder:
         self._tokenizer = None
         self._device = device
         self._batch = batch_size
+        self._image_threads = image_threads if device == "cpu" else 0
         self.identity = f"open_clip:{name}:{pretrained}"
         self.multilingual = any(m in name.lower() for m in _MULTILINGUAL_MARKERS)
         self._quantize_text = quantize_text and device == "cpu"
@@ -187,7 +189,7 @@ class OpenClipEncoder:
             return np.zeros((0, self.dim), np.float32)
         torch = self._torch
         out = []
-        with torch.inference_mode():
+        with torch.inference_mode(), _torch_threads(torch, self._image_threads):
             for i in range(0, len(images), self._batch):
                 feats = self._model.encode_image(self._pixels(images[i : i + self._batch]).to(self._image_dtype))
                 out.append(torch.nn.functional.normalize(feats.float(), dim=-1).cpu().numpy())
@@ -229,6 +231,20 @@ def known_missing(name: str, pretrained: str, offline: bool) -> bool:
     except Exception:  # noqa: BLE001 - no cache folder yet, or an unreadable one: nothing cached
         cached = False
     return not cached and not may_download(offline)
+
+
+@contextlib.contextmanager
+def _torch_threads(torch, n: int):
+    """torch's intra-op threads set to ``n`` for the block (0: left as they are); process-wide, so for a
+    process where one thread alone runs torch (an ingest: the picture thread)."""
+    before = torch.get_num_threads()
+    if n and n != before:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if n and n != before:
+            torch.set_num_threads(before)
 
 
 def native_bf16() -> bool:
@@ -354,7 +370,7 @@ def _checkpoint_mapped(device: str):
 
 def load_image_text_encoder(
     name: str, pretrained: str, device: str, config_path: str = "", offline: bool = False, batch_size: int = 16,
-    quantize_text: bool = True, bf16_images: bool = True,
+    quantize_text: bool = True, bf16_images: bool = True, image_threads: int = 0,
 ) -> OpenClipEncoder:
     """Load an open_clip model. ``config_path`` registers an extra architecture JSON first.
 
@@ -397,4 +413,4 @@ def load_image_text_encoder(
     finally:
         logging.disable(logging.NOTSET)
     return OpenClipEncoder(model, preprocess, functools.partial(open_clip.get_tokenizer, name), name,
-                           pretrained or RANDOM, device, batch_size, quantize_text, bf16_images)
+                           pretrained or RANDOM, device, batch_size, quantize_text, bf16_images, image_threads)

@@ -133,7 +133,11 @@ def _load(settings: Settings, with_asr: bool, with_visual: bool, with_ocr: bool)
     # the slowest first: the picture model, then the recogniser, then the reader; the text embedder
     # (0.2 s) here, as the library's model check needs its identity before anything is written
     # (a process that ingests embeds only pictures with it; one that searches needs its text side too)
-    visual = _BACKGROUND.submit(_load_visual, settings, device, not with_asr) if with_visual else None
+    # an ingest (with_asr) embeds pictures beside the decode, the ASR and the reader, which keep the cores busy:
+    # there a quarter of them serve the picture tower (on 2 cores one thread: 16% fewer core-seconds a
+    # keyframe than two, which only wait on each other); a search process gives it all
+    picture_threads = max(1, threads // 4) if with_asr else 0
+    visual = _BACKGROUND.submit(_load_visual, settings, device, not with_asr, picture_threads) if with_visual else None
     transcriber = None
     if with_asr:
         transcriber = _BACKGROUND.submit(
@@ -164,11 +168,12 @@ def _load_ocr(settings: Settings, threads: int) -> tuple[TextReader | None, str]
         return None, str(exc)
 
 
-def _load_visual(settings: Settings, device: str, texts: bool) -> tuple[ImageTextEncoder | None, str]:
+def _load_visual(settings: Settings, device: str, texts: bool, threads: int = 0) -> tuple[ImageTextEncoder | None, str]:
     name, pretrained = settings.visual_choice
     try:
         encoder = load_image_text_encoder(
-            name, pretrained, device, settings.visual_config, settings.offline, settings.embed_batch
+            name, pretrained, device, settings.visual_config, settings.offline, settings.embed_batch,
+            image_threads=threads,
         )
         if texts:
             encoder.prepare_texts()
