@@ -32,7 +32,8 @@ class ImageTextEncoder(Protocol):
     dim: int
     multilingual: bool  # False: queries in other languages are translated to English first
 
-    def encode_images(self, images: Sequence[np.ndarray]) -> np.ndarray: ...
+    def encode_images(self, images: Sequence[np.ndarray], threads: int = 0) -> np.ndarray:
+        """``threads``: on the CPU, torch's threads for this call (0: its own count)."""
 
     def prepare_texts(self) -> None:
         """Make the text side ready now (else the first encode_texts does); raises WeightsUnavailable."""
@@ -42,9 +43,8 @@ class ImageTextEncoder(Protocol):
 
 class OpenClipEncoder:
     def __init__(self, model, preprocess, make_tokenizer, name: str, pretrained: str, device: str,
-                 batch_size: int = 16, quantize_text: bool = True, bf16_images: bool = True, image_threads: int = 0):
-        """``make_tokenizer()`` gives the tokenizer; it is called when texts are first encoded.
-        ``image_threads``: on the CPU, torch's threads while pictures are embedded (0: torch's own choice)."""
+                 batch_size: int = 16, quantize_text: bool = True, bf16_images: bool = True):
+        """``make_tokenizer()`` gives the tokenizer; it is called when texts are first encoded."""
         import torch
 
         self._torch = torch
@@ -54,7 +54,6 @@ class OpenClipEncoder:
         self._tokenizer = None
         self._device = device
         self._batch = batch_size
-        self._image_threads = image_threads if device == "cpu" else 0
         self.identity = f"open_clip:{name}:{pretrained}"
         self.multilingual = any(m in name.lower() for m in _MULTILINGUAL_MARKERS)
         self._quantize_text = quantize_text and device == "cpu"
@@ -184,12 +183,12 @@ class OpenClipEncoder:
         x = x[self._torch.arange(x.shape[0]), tokens.argmax(dim=-1)]
         return m.text_projection(x) if isinstance(m.text_projection, self._torch.nn.Linear) else x @ m.text_projection
 
-    def encode_images(self, images: Sequence[np.ndarray]) -> np.ndarray:
+    def encode_images(self, images: Sequence[np.ndarray], threads: int = 0) -> np.ndarray:
         if not len(images):
             return np.zeros((0, self.dim), np.float32)
         torch = self._torch
         out = []
-        with torch.inference_mode(), _torch_threads(torch, self._image_threads):
+        with torch.inference_mode(), _torch_threads(torch, threads if self._device == "cpu" else 0):
             for i in range(0, len(images), self._batch):
                 feats = self._model.encode_image(self._pixels(images[i : i + self._batch]).to(self._image_dtype))
                 out.append(torch.nn.functional.normalize(feats.float(), dim=-1).cpu().numpy())
@@ -235,8 +234,8 @@ def known_missing(name: str, pretrained: str, offline: bool) -> bool:
 
 @contextlib.contextmanager
 def _torch_threads(torch, n: int):
-    """torch's intra-op threads set to ``n`` for the block (0: left as they are); process-wide, so for a
-    process where one thread alone runs torch (an ingest: the picture thread)."""
+    """torch's intra-op threads set to ``n`` for the block (0: left as they are). The count is the
+    process's: a call made meanwhile in another thread runs on it too."""
     before = torch.get_num_threads()
     if n and n != before:
         torch.set_num_threads(n)
@@ -370,7 +369,7 @@ def _checkpoint_mapped(device: str):
 
 def load_image_text_encoder(
     name: str, pretrained: str, device: str, config_path: str = "", offline: bool = False, batch_size: int = 16,
-    quantize_text: bool = True, bf16_images: bool = True, image_threads: int = 0,
+    quantize_text: bool = True, bf16_images: bool = True,
 ) -> OpenClipEncoder:
     """Load an open_clip model. ``config_path`` registers an extra architecture JSON first.
 
@@ -413,4 +412,4 @@ def load_image_text_encoder(
     finally:
         logging.disable(logging.NOTSET)
     return OpenClipEncoder(model, preprocess, functools.partial(open_clip.get_tokenizer, name), name,
-                           pretrained or RANDOM, device, batch_size, quantize_text, bf16_images, image_threads)
+                           pretrained or RANDOM, device, batch_size, quantize_text, bf16_images)

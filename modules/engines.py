@@ -40,6 +40,8 @@ class Engines:
     _transcriber: Transcriber | None | cf.Future = None
     _ocr: TextReader | None | cf.Future = None
     _ocr_note: str = ""
+    # an ingest's share of the cores for the picture tower: its decode, ASR and reader keep the rest busy
+    picture_threads: int = 0
 
     @property
     def visual(self) -> ImageTextEncoder | None:
@@ -133,11 +135,7 @@ def _load(settings: Settings, with_asr: bool, with_visual: bool, with_ocr: bool)
     # the slowest first: the picture model, then the recogniser, then the reader; the text embedder
     # (0.2 s) here, as the library's model check needs its identity before anything is written
     # (a process that ingests embeds only pictures with it; one that searches needs its text side too)
-    # an ingest (with_asr) embeds pictures beside the decode, the ASR and the reader, which keep the cores busy:
-    # there a quarter of them serve the picture tower (on 2 cores one thread: 16% fewer core-seconds a
-    # keyframe than two, which only wait on each other); a search process gives it all
-    picture_threads = max(1, threads // 4) if with_asr else 0
-    visual = _BACKGROUND.submit(_load_visual, settings, device, not with_asr, picture_threads) if with_visual else None
+    visual = _BACKGROUND.submit(_load_visual, settings, device, not with_asr) if with_visual else None
     transcriber = None
     if with_asr:
         transcriber = _BACKGROUND.submit(
@@ -151,7 +149,9 @@ def _load(settings: Settings, with_asr: bool, with_visual: bool, with_ocr: bool)
         ocr = _BACKGROUND.submit(_load_ocr, settings, threads)
     text = load_text_embedder(settings.text_model, device, settings.offline, threads)
     visual_note = "" if with_visual else "not loaded: the library has no visual vectors"
-    return Engines(device, text, visual, visual_note, transcriber, ocr, ocr_note)
+    # a quarter of the cores: on 2 cores one thread, 16% fewer core-seconds a keyframe than two, which only
+    # wait on each other beside the other stages (a search, in the app too, embeds a picture on all of them)
+    return Engines(device, text, visual, visual_note, transcriber, ocr, ocr_note, picture_threads=max(1, threads // 4))
 
 
 # one thread a model: each load overlaps the others and the first video's decode
@@ -168,12 +168,11 @@ def _load_ocr(settings: Settings, threads: int) -> tuple[TextReader | None, str]
         return None, str(exc)
 
 
-def _load_visual(settings: Settings, device: str, texts: bool, threads: int = 0) -> tuple[ImageTextEncoder | None, str]:
+def _load_visual(settings: Settings, device: str, texts: bool) -> tuple[ImageTextEncoder | None, str]:
     name, pretrained = settings.visual_choice
     try:
         encoder = load_image_text_encoder(
-            name, pretrained, device, settings.visual_config, settings.offline, settings.embed_batch,
-            image_threads=threads,
+            name, pretrained, device, settings.visual_config, settings.offline, settings.embed_batch
         )
         if texts:
             encoder.prepare_texts()

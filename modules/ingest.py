@@ -173,7 +173,8 @@ def _embed_pictures(engines: Engines, rgb: list[np.ndarray]) -> tuple[np.ndarray
     t = time.perf_counter()
     visual = engines.visual  # (waits for the picture model's load)
     loaded = time.perf_counter()
-    return (visual.encode_images(rgb) if visual else None), loaded - t, time.perf_counter() - loaded
+    vectors = visual.encode_images(rgb, threads=engines.picture_threads) if visual else None
+    return vectors, loaded - t, time.perf_counter() - loaded
 
 
 def start_video(path: Path, engines: Engines, settings: Settings, progress: IngestProgress | None = None,

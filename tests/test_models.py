@@ -23,26 +23,25 @@ def test_open_clip_encoder_shapes_and_normalisation(tiny_clip):
 
 def test_pictures_embedded_on_the_thread_share_asked_for_and_torch_left_as_it_was(tiny_clip):
     """An ingest gives the picture tower a share of the cores (the decode, ASR and reader use the rest):
-    torch runs it on that many threads, then goes back to its own count; the vectors do not change."""
+    torch runs that call on that many threads, then goes back to its own count; the vectors do not change."""
     import torch
 
-    torch.manual_seed(0)
-    shared = load_image_text_encoder("sf-tiny-clip", "random", "cpu", str(tiny_clip), image_threads=1)
-    torch.manual_seed(0)
-    whole = load_image_text_encoder("sf-tiny-clip", "random", "cpu", str(tiny_clip))
+    enc = load_image_text_encoder("sf-tiny-clip", "random", "cpu", str(tiny_clip))
     seen = []
-    real = shared._model.encode_image
-    shared._model.encode_image = lambda x: (seen.append(torch.get_num_threads()), real(x))[1]
+    real = enc._model.encode_image
+    enc._model.encode_image = lambda x: (seen.append(torch.get_num_threads()), real(x))[1]
     imgs = [np.random.default_rng(i).integers(0, 255, (90, 160, 3), dtype=np.uint8) for i in range(20)]
     before = torch.get_num_threads()
     torch.set_num_threads(2)  # (so that one thread differs from torch's count on any machine)
     try:
-        got = shared.encode_images(imgs)
+        got = enc.encode_images(imgs, threads=1)
         assert seen == [1, 1]  # two batches of 16, each on one thread
         assert torch.get_num_threads() == 2
+        whole = enc.encode_images(imgs)
+        assert seen == [1, 1, 2, 2]  # asked for no share: torch's own count
     finally:
         torch.set_num_threads(before)
-    assert np.allclose(got, whole.encode_images(imgs), atol=1e-5)
+    assert np.allclose(got, whole, atol=1e-5)
 
 
 def test_trimmed_text_encoding_equals_the_full_context(tiny_clip):
