@@ -2,7 +2,10 @@
 
 A spoken line that runs across a cut is split at the cut by its word timings
 (each word goes to the shot that holds its midpoint), so every Segment belongs
-to exactly one shot and a quote is found on the shot where it is said.
+to exactly one shot and a quote is found on the shot where it is said. A piece
+shorter than ``MIN_PIECE_S`` and than half the piece next to it (a word or two
+either side of a cut) is not split off: it stays with that longer piece, whose shot
+is where the line is heard, and playing from that segment starts with the line.
 
 Cut that way, a line becomes pieces ("That password does not meet" | "the minimum
 requirements for this" | "mailbox."), and a piece alone means little. Each segment is
@@ -25,6 +28,9 @@ from modules.schema import Segment, Shot
 NO_SPACE_LANGUAGES = {"zh", "ja", "th", "lo", "my"}
 JOIN_GAP_S = 1.5  # a pause longer than this ends a sentence even without punctuation
 OWN_WEIGHT = 0.3  # how much of a segment's own words is mixed into its sentence's vector
+# a piece of a line this short stays with its neighbour: cut off alone ("You", 0.1 s, before a cut) it
+# would carry its whole sentence's vector and outrank, in a shot where nothing is said, the line itself
+MIN_PIECE_S = 1.0
 
 
 def sentence_contexts(items: Sequence[tuple[float, float, str]]) -> list[str]:
@@ -83,6 +89,7 @@ def _split_line(line: SpokenLine, shot_at, language: str) -> list[Segment]:
             groups.append([shot, []])
             current = shot
         groups[-1][1].append(w)
+    _merge_short_pieces(groups)
     segs = []
     for shot, words in groups:
         text = "".join(w.text for w in words).strip()
@@ -90,3 +97,23 @@ def _split_line(line: SpokenLine, shot_at, language: str) -> list[Segment]:
             continue
         segs.append(Segment(shot, words[0].start_s, words[-1].end_s, text, language))
     return segs
+
+
+def _merge_short_pieces(groups: list[list]) -> None:
+    """In place: a group of words (one shot's piece of a line) shorter than MIN_PIECE_S and than half
+    its longer neighbour joins that neighbour, taking its shot; repeated while one does."""
+    def length(g) -> float:
+        return g[1][-1].end_s - g[1][0].start_s
+
+    while len(groups) > 1:
+        merges = []
+        for i, g in enumerate(groups):
+            j = max((k for k in (i - 1, i + 1) if 0 <= k < len(groups)), key=lambda k: length(groups[k]))
+            if length(g) < MIN_PIECE_S and length(g) < 0.5 * length(groups[j]):
+                merges.append((length(g), i, j))
+        if not merges:
+            return
+        _, i, j = min(merges)  # the shortest piece first
+        first, second = sorted((i, j))
+        groups[first] = [groups[j][0], groups[first][1] + groups[second][1]]
+        del groups[second]
