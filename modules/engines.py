@@ -13,10 +13,13 @@ switches its channel off with a note (the picture, the text on screen) at that p
 from __future__ import annotations
 
 import concurrent.futures as cf
+import dataclasses
 import functools
 import logging
 import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from models.device import resolve_device
 from models.image_text import ImageTextEncoder, load_image_text_encoder
@@ -24,6 +27,7 @@ from models.ocr import TextReader, load_text_reader
 from models.text_embedder import TextEmbedder, load_text_embedder
 from models.transcriber import Transcriber, load_transcriber
 from models.weights import WeightsUnavailable
+from modules.channels import CHANNELS, space
 from modules.manifest import ChannelStamp
 from modules.settings import Settings
 
@@ -33,7 +37,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Engines:
     device: str
-    text: TextEmbedder
+    texts: tuple[TextEmbedder, ...]  # the text models, each embedding every text channel (at least one)
     # each model below, or a Future of it while it loads (of (model or None, why it is off) for two)
     _visual: ImageTextEncoder | None | cf.Future
     _visual_note: str = ""
@@ -42,6 +46,12 @@ class Engines:
     _ocr_note: str = ""
     # an ingest's share of the cores for the picture tower: its decode, ASR and reader keep the rest busy
     picture_threads: int = 0
+    text_notes: tuple[str, ...] = ()  # configured text models that could not be had here, and why
+
+    @property
+    def text(self) -> TextEmbedder:
+        """The first text model (what needs one model only: a caption's evidence, a quick look)."""
+        return self.texts[0]
 
     @property
     def visual(self) -> ImageTextEncoder | None:
@@ -97,21 +107,25 @@ class Engines:
             if self.visual
             else ChannelStamp(None, 0, note=self.visual_note)
         )
-        text = ChannelStamp(self.text.identity, self.text.dim)
-        # on-screen text is embedded by the text model; whether it was read is per video (screen_read)
-        return {"visual": vis, "dialogue": text, "caption": text, "screen": text}
+        out = {"visual": vis}
+        # every text channel in every text model; whether text on screen was read is per video (screen_read)
+        for ch in CHANNELS.values():
+            if ch.is_text:
+                out.update({space(ch.name, m.key): ChannelStamp(m.identity, m.dim) for m in self.texts})
+        return out
 
     def describe(self) -> dict[str, str]:
         return {
             "device": self.device,
             "visual": self.visual.identity if self.visual else f"off ({self.visual_note})",
-            "text": self.text.identity,
+            "text": ", ".join(f"{m.identity} ({m.backend})" for m in self.texts)
+                    + "".join(f"; off: {n}" for n in self.text_notes),
             "asr": self.transcriber.name if self.transcriber else "not loaded",
             "ocr": self.ocr.identity if self.ocr else f"off ({self.ocr_note})",
         }
 
 
-MODEL_FIELDS = ("device", "offline", "cache_dir", "text_model", "visual_model", "visual_pretrained", "visual_config",
+MODEL_FIELDS = ("device", "offline", "cache_dir", "text_models", "visual_model", "visual_pretrained", "visual_config",
                 "embed_batch", "asr_backend", "asr_model", "asr_beam", "asr_batch", "ocr", "ocr_detect_side",
                 "ocr_gate_side", "ocr_min_confidence", "threads")
 
@@ -125,7 +139,33 @@ def load_engines(settings: Settings, with_asr: bool = True, with_visual: bool = 
     reader loads with the ASR (for ingest) unless ``with_ocr`` says otherwise.
     """
     model_only = Settings(**{f: getattr(settings, f) for f in MODEL_FIELDS})
+    model_only = dataclasses.replace(model_only, cache_dir=usable_cache(settings.cache_dir, settings.db_dir))
     return _load(model_only, with_asr, with_visual, with_asr if with_ocr is None else with_ocr)
+
+
+def usable_cache(cache_dir: Path, db_dir: Path) -> Path:
+    """``cache_dir`` where weights can be written there (or are there already), else ``.cache`` inside the
+    library, said once: a read-only home must not fail every file of an ingest."""
+    if _writable(cache_dir) or (cache_dir / "faster-whisper-base" / "model.bin").is_file():
+        return cache_dir
+    fallback = Path(db_dir) / ".cache"
+    if (cache_dir, fallback) not in _SAID:
+        _SAID.add((cache_dir, fallback))
+        log.warning("the model cache %s cannot be written; using %s instead (set SCENE_FINDER_CACHE_DIR to "
+                    "choose another)", cache_dir, fallback)
+    return fallback
+
+
+def _writable(folder: Path) -> bool:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
+            return True
+    except OSError:
+        return False
+
+
+_SAID: set = set()
 
 
 @functools.lru_cache(maxsize=4)
@@ -147,11 +187,32 @@ def _load(settings: Settings, with_asr: bool, with_visual: bool, with_ocr: bool)
         ocr_note = "switched off (--no-ocr)"
     elif with_ocr:
         ocr = _BACKGROUND.submit(_load_ocr, settings, threads)
-    text = load_text_embedder(settings.text_model, device, settings.offline, threads)
+    texts, notes = load_text_embedders(settings.text_model_names, device, settings.offline, threads)
     visual_note = "" if with_visual else "not loaded: the library has no visual vectors"
     # a quarter of the cores: on 2 cores one thread, 16% fewer core-seconds a keyframe than two, which only
     # wait on each other beside the other stages (a search, in the app too, embeds a picture on all of them)
-    return Engines(device, text, visual, visual_note, transcriber, ocr, ocr_note, picture_threads=max(1, threads // 4))
+    return Engines(device, texts, visual, visual_note, transcriber, ocr, ocr_note, picture_threads=max(1, threads // 4),
+                   text_notes=notes)
+
+
+def load_text_embedders(names, device: str, offline: bool, threads: int) -> tuple[tuple[TextEmbedder, ...],
+                                                                                  tuple[str, ...]]:
+    """The configured text models that can be had here, and a note for each that cannot. Raises
+    WeightsUnavailable when none can: dialogue cannot be searched without one."""
+    texts, notes, problems = [], [], []
+    for name in names:
+        try:
+            model = load_text_embedder(name, device, offline, threads)
+        except WeightsUnavailable as exc:
+            problems.append(exc)
+            notes.append(str(exc))
+            log.warning("text model %s left out: %s", name, exc)
+            continue
+        if all(m.key != model.key for m in texts):
+            texts.append(model)
+    if not texts:
+        raise problems[0] if problems else WeightsUnavailable("no text model configured (--text-models)")
+    return tuple(texts), tuple(notes)
 
 
 # one thread a model: each load overlaps the others and the first video's decode

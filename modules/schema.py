@@ -67,7 +67,7 @@ class VideoResult:
     """One video's unit of work: everything the library needs, computed without touching it.
 
     ``keyframe_vectors`` is ``(len(keyframes), d_visual)`` or None when the visual
-    channel is off; ``segment_vectors`` is ``(len(segments), d_text)``.
+    channel is off; ``segment_vectors`` maps each text model's key to ``(len(segments), d)``.
     """
 
     info: VideoInfo
@@ -76,15 +76,16 @@ class VideoResult:
     keyframes: list[Keyframe]
     segments: list[Segment]
     keyframe_vectors: np.ndarray | None
-    segment_vectors: np.ndarray
+    segment_vectors: dict[str, np.ndarray]
     language: str = ""
     warnings: list[str] = field(default_factory=list)
     timings_s: dict[str, float] = field(default_factory=dict)
-    # on-screen text: None when it was not read (the channel is off); ``screen_vectors`` is
-    # ``(len(screen_texts), d_text)``
+    # on-screen text: None when it was not read (the channel is off); ``screen_vectors`` maps each
+    # text model's key to ``(len(screen_texts), d)``
     screen_texts: list[ScreenText] | None = None
-    screen_vectors: np.ndarray | None = None
+    screen_vectors: dict[str, np.ndarray] | None = None
     screen_reader: str = ""
+    dialogue_failed: str = ""  # why speech recognition failed ("" when it did not): the next ingest retries
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,8 @@ class Hit:
     confidence: float | None = None
     confidence_label: str = "unknown"
     confident: bool = False
+    # per text channel that matched, each text model's raw similarity (model key -> cosine)
+    details: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def mmss(seconds: float, tenths: bool = False) -> str:

@@ -1,18 +1,22 @@
 """Text to frame: a query in, the best moments of the library out.
 
 Each channel ranks shots on its own: the picture (image-text model against
-keyframes), the dialogue (multilingual embedding against spoken lines, plus
-exact and near-exact matching of quoted text), and captions. The ranking is
+keyframes), the dialogue (every text model against spoken lines, plus exact and
+near-exact matching of quoted text), text on screen and captions. Within a text
+channel each text model's similarities are taken as z-scores against that model's
+own best candidates for the query and added up: the two models' scales differ, and
+what a query has in common with every line stops counting. Across channels the ranking is
 weighted reciprocal-rank fusion: a shot scores sum_c w_c / (k + rank_c), and a quoted
 line found verbatim in its dialogue adds w_quote / (k + rank) once more, so a
 shot ranked high by several channels beats one ranked high by a single one, and
 scores of differently scaled models never have to be compared directly. A
 channel with a calibrated threshold votes only for shots it matched above it.
 
-Whether a result is trustworthy is decided per channel on its raw similarity,
-against thresholds calibrated on labelled data (bench/calibrate.py writes
-``modules/calibration.json``). When no channel clears its threshold the answer
-is "no confident match", not five arbitrary frames.
+Whether a result is trustworthy is decided per channel on its raw similarities,
+by a logistic curve per set of text models and language pair calibrated on labelled
+real speech (``python bench/quality.py --calibrate`` writes ``modules/calibration.json``);
+the query's words found in order in a line make a match sure. When no hit is confident
+the answer says "no confident match" and still shows the closest ones.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from models.translator import GoogleTranslator, TranslationUnavailable, needs_tr
 from modules.engines import Engines, load_engines
 from modules.errors import BadQuery
 from modules.catalog import normalize_for_match
-from modules.channels import CHANNELS, Channel
+from modules.channels import CHANNELS, Channel, channel_of, model_key_of
 from modules.library import Library
 from modules import ranking
 from modules.query import ParsedQuery, parse_query
@@ -45,8 +49,17 @@ from modules.settings import Settings
 log = logging.getLogger(__name__)
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
-CANDIDATES = 100  # per channel, before fusion
+CANDIDATES = 100  # per channel and model, before fusion
 QUOTE_MATCH_MIN = 0.8  # character similarity for a "near-exact" quote (one word in five may differ)
+# a quote found inside a longer line is played from where its words fall in the line (by its share of the
+# line's characters), this much earlier
+QUOTE_LEAD_S = 0.5
+# an unquoted query found word for word in a line counts as a quote from this length on (normalised
+# characters, and two words at least): "the ticket office" in "The ticket office is closed today."
+WHOLE_QUERY_MIN_CHARS = 6
+# weight of each text model's z-score in its channel's sum, by model key (1.0 where not named); chosen by
+# bench/quality.py on two kinds of real speech
+MODEL_WEIGHTS: dict[str, float] = {}
 
 
 @dataclass
@@ -58,6 +71,7 @@ class ChannelMatch:
     exact_quote: bool = False
     pair: str = ""  # "query>text" languages, e.g. "ko>en", for language-pair thresholds
     rank_score: float | None = None  # what orders matches within the channel, when not ``score``
+    model_scores: dict[str, float] = field(default_factory=dict)  # raw cosine per text model (its key)
 
     def key(self) -> tuple[bool, float]:
         """Order within a channel: quotes found verbatim first, then by rank score."""
@@ -90,33 +104,40 @@ class SearchResult:
 
 @dataclass(frozen=True)
 class Centring:
+    """How much of its language's mean query a text model's query loses before candidates are ranked:
+    what every short Korean query shares (it scores about 0.8 against any English line in e5) stops
+    deciding the order. Fitted by bench/quality.py --calibrate; evidence and confidence keep the raw cosine."""
+
     shift: float
-    means: dict[str, np.ndarray]  # query language -> mean query vector
+    means: dict[str, dict[str, np.ndarray]]  # model key -> query language -> mean query vector
+
+    def apply(self, key: str, lang: str, vec: np.ndarray) -> np.ndarray:
+        mean = self.means.get(key, {}).get(lang)
+        if mean is None or not self.shift:
+            return vec
+        return np.ascontiguousarray(vec - self.shift * mean, dtype=np.float32)
 
 
-def read_calibration(path: Path = CALIBRATION_FILE) -> tuple[dict[str, dict[str, ranking.Calibration]],
-                                                             dict[str, Centring]]:
-    """What bench/quality.py --calibrate fitted, per model identity, read once:
+NO_CENTRING = Centring(0.0, {})
 
-    - {"query>text" language pair or "*": its confidence curve}. Multilingual embedders score two
-      sentences of the same language higher than a translation pair, so curves are kept per pair;
-      "*" (the strictest measured pair) serves pairs that were not measured. A file with thresholds
-      only gets the default slope.
-    - the mean query per language and how much of it to subtract (see ``Searcher._centred``);
-      models without one are searched with the plain query.
+
+def read_calibration(path: Path = CALIBRATION_FILE) -> tuple[dict[str, dict[str, ranking.Calibration]], Centring]:
+    """What bench/quality.py --calibrate fitted:
+
+    - {models: {"query>text" language pair or "*": curve}}, ``models`` being the text models' keys joined
+      by "+" (sorted), or a picture model's identity. Multilingual embedders score two sentences of one
+      language higher than a translation pair, so curves are kept per pair; "*" (fitted on every pair)
+      serves pairs that were not measured;
+    - the query centring (:class:`Centring`).
     """
     if not path.exists():
-        return {}, {}
-    curves, centring = {}, {}
-    for model, v in json.loads(path.read_text()).get("thresholds", {}).items():
-        slopes = v.get("slopes", {})
-        pairs = {k: ranking.Calibration(float(t), float(slopes.get(k, ranking.DEFAULT_SLOPE)))
-                 for k, t in v.get("pairs", {}).items()}
-        pairs["*"] = max(pairs.values(), key=lambda c: c.threshold) if pairs else ranking.Calibration(float(v["threshold"]))
-        curves[model] = pairs
-        c = v.get("query_centring")
-        if c:
-            centring[model] = Centring(float(c["shift"]), {k: np.asarray(m, np.float32) for k, m in c["means"].items()})
+        return {}, NO_CENTRING
+    data = json.loads(path.read_text())
+    curves = {models: {pair: ranking.Calibration.from_json(c) for pair, c in pairs.items()}
+              for models, pairs in data.get("curves", {}).items()}
+    c = data.get("centring") or {}
+    centring = Centring(float(c.get("shift", 0.0)), {key: {lang: np.asarray(v, np.float32) for lang, v in langs.items()}
+                                                      for key, langs in c.get("means", {}).items()})
     return curves, centring
 
 
@@ -137,26 +158,38 @@ class Searcher:
         )
         stamps = self.engines.stamps()
         self.warnings = self.lib.check_models(stamps, for_write=False)
+        self.warnings += [f"text model left out: {n}" for n in self.engines.text_notes]
         self.calibration, self.centring = read_calibration()
-        # the library's stamps, read once: a query checks them for every candidate
-        self._stamps = {ch: self.lib.channel_stamp(ch) for ch in CHANNELS}
-        self.channels = {}
-        for ch, spec in CHANNELS.items():
-            have = self._stamps[ch]
-            if have is None or have.model is None:
-                self.channels[ch] = f"off ({(have.note if have else '') or 'no vectors in this library'})"
-            elif stamps[ch].model is None:
-                self.channels[ch] = f"off ({stamps[ch].note})"
-            elif spec.how_to_fill and not self.lib.catalog.has_vectors(spec):
-                self.channels[ch] = f"off (nothing in this library yet; add it with: {spec.how_to_fill})"
-            else:
-                self.channels[ch] = "on"
+        self._visual_stamp = lib_visual
+        models = {m.key for m in self.engines.texts}
+        # each text channel's spaces that the library keeps and a loaded model can query
+        self.spaces = {ch: [sp for sp in self.lib.text_spaces(ch) if model_key_of(sp) in models]
+                       for ch, spec in CHANNELS.items() if spec.is_text}
+        self.channels = {ch: self._state(ch, spec, stamps) for ch, spec in CHANNELS.items()}
         vis = self.engines.visual
         self.translator = GoogleTranslator() if vis is not None and not vis.multilingual else None
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="encode")
         for ch, state in self.channels.items():  # load indexes now, not on the first query
             if state == "on":
-                self.lib.index(ch)
+                for sp in self.spaces.get(ch, ["visual"]):
+                    self.lib.index(sp)
+
+    def _state(self, ch: str, spec: Channel, stamps) -> str:
+        """"on", or "off (why)"."""
+        if not spec.is_text:
+            have = self._visual_stamp
+            if have is None or have.model is None:
+                return f"off ({(have.note if have else '') or 'no vectors in this library'})"
+            if stamps[ch].model is None:
+                return f"off ({stamps[ch].note})"
+            return "on"
+        if not self.lib.text_spaces(ch):
+            return "off (no vectors in this library)"
+        if not self.spaces[ch]:
+            return "off (none of its text models is available here)"
+        if spec.how_to_fill and not any(self.lib.catalog.has_vectors(sp) for sp in self.spaces[ch]):
+            return f"off (nothing in this library yet; add it with: {spec.how_to_fill})"
+        return "on"
 
     def close(self) -> None:
         self.lib.close()
@@ -175,14 +208,14 @@ class Searcher:
         allowed = self._allowed(video, from_s, to_s)
         timings: dict[str, float] = {}
 
-        # encode the query for each channel in parallel (torch and the e5 engine release the GIL)
+        # encode the query for each channel in parallel (torch and the text engines release the GIL)
         t = time.perf_counter()
         vis_future = None
         if self.channels["visual"] == "on" and parsed.picture_text:
             vis_text = self._visual_text(parsed.picture_text, warnings)
             vis_future = self._pool.submit(self.engines.visual.encode_texts, [vis_text])
         texts = [parsed.dialogue_text] + ([parsed.picture_text] if parsed.picture_text else [])
-        text_vecs = self.engines.text.embed_queries(texts)
+        text_vecs = {m.key: m.embed_queries(texts) for m in self.engines.texts}
         vis_vec = vis_future.result()[0] if vis_future else None
         timings["encode_ms"] = (time.perf_counter() - t) * 1000
 
@@ -191,14 +224,14 @@ class Searcher:
         for name, spec in CHANNELS.items():
             if self.channels[name] != "on" or self._weight(name) <= 0:
                 continue
-            if spec.model == "visual":
+            if not spec.is_text:
                 if vis_vec is not None:
                     per_channel[name] = self._visual(vis_vec, allowed)
             elif spec.query_part == "picture":
                 if parsed.picture_text:
-                    per_channel[name] = self._caption(text_vecs[-1], allowed)
+                    per_channel[name] = self._text(spec, parsed, {k: v[-1] for k, v in text_vecs.items()}, allowed)
             else:
-                per_channel[name] = self._text(spec, parsed, text_vecs[0], allowed)
+                per_channel[name] = self._text(spec, parsed, {k: v[0] for k, v in text_vecs.items()}, allowed)
         timings["retrieve_ms"] = (time.perf_counter() - t) * 1000
 
         t = time.perf_counter()
@@ -213,13 +246,16 @@ class Searcher:
         timings["fuse_ms"] = (time.perf_counter() - t) * 1000
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
 
-        unc = sorted({ch for ch in per_channel if per_channel[ch] and self._calibration(ch) is None})
+        unc = sorted({ch for ch, matches in per_channel.items()
+                      if matches and all(self._calibration(ch, m) is None for m in matches.values())})
         if hits and unc:
             warnings.append(
                 f"confidence unknown for the {', '.join(unc)} channel: its model has no calibrated threshold "
                 f"(python bench/quality.py --calibrate, with real weights)"
             )
-        no_confident = all(v is False for v in verdicts)
+        # no hit is vouched for by a calibrated channel, and one could judge: an uncalibrated picture
+        # channel (no verdict) does not hide that nothing in the library was a confident match
+        no_confident = bool(hits) and not any(v is True for v in verdicts) and any(v is False for v in verdicts)
         return SearchResult(
             query=parsed.text,
             hits=hits,
@@ -238,11 +274,7 @@ class Searcher:
         top_k = top_k or self.settings.top_k
         check_top_k(top_k)
         if self.channels["visual"] != "on":
-            raise BadQuery(
-                f"'more like this' compares pictures, and the picture channel is {self.channels['visual']}. "
-                f"Turn it on with image-text weights (./setup.sh on a machine with a network, or "
-                f"--visual-pretrained PATH), then run: python main.py reindex"
-            )
+            raise BadQuery(_PICTURE_OFF.format(state=self.channels["visual"]))
         own_shot, label = None, "the image"
         if image is None:
             if video is None or at_s is None or not math.isfinite(at_s) or at_s < 0:
@@ -273,7 +305,7 @@ class Searcher:
         fused = self._fuse(per_channel, gate=False)
         hits = [self._hit(shot_id, score, per_channel) for shot_id, score in self._moments(fused, top_k)]
         warnings = list(self.warnings)
-        if self._calibration("visual") is None:
+        if all(self._calibration("visual", m) is None for m in matches.values()):
             warnings.append("ranked by picture similarity; the picture model has no calibrated threshold")
         return SearchResult(query=f"more like {label}", hits=hits, no_confident_match=False, warnings=warnings,
                             channels=dict(self.channels))
@@ -311,7 +343,7 @@ class Searcher:
         idx = self.lib.index(channel)
         if idx is None:
             return np.zeros(0), np.zeros(0, np.int64)
-        ids = None if allowed is None else allowed[channel]
+        ids = None if allowed is None else allowed[channel_of(channel).name]
         if ids is not None and len(ids) == 0:
             return np.zeros(0), np.zeros(0, np.int64)
         scores, found = idx.search(vec, CANDIDATES, ids)
@@ -328,51 +360,73 @@ class Searcher:
                 best[r["shot_id"]] = ChannelMatch(float(score), int(kid), r["time_s"])
         return best
 
-    def _text(self, spec: Channel, parsed: ParsedQuery, vec, allowed) -> dict[int, ChannelMatch]:
-        """A text channel (dialogue, text on screen): by meaning, plus literal matches of the quotes
-        (and, for on-screen text, of the whole query: signs are remembered word for word).
+    def _text(self, spec: Channel, parsed: ParsedQuery, qvecs: dict[str, np.ndarray], allowed) -> dict[int, ChannelMatch]:
+        """A text channel: each of its spaces (text models) by meaning, plus literal matches of the
+        quotes (for on-screen text, of the whole query: signs are remembered word for word; for
+        dialogue, of a query of two words or more found word for word in a line).
 
-        Ranked by the centred query (``_centred``); each match keeps its raw cosine (or, when a quote
-        was found in it, its character similarity if higher) for evidence and confidence."""
-        qlang = query_language(parsed.dialogue_text)
-        centred = self._centred(spec, vec, qlang)
-        _, ids = self._search(spec.name, centred, allowed)
-        literal: dict[int, float] = {}
-        for text in list(parsed.quotes) or ([parsed.text] if spec.literal_unquoted else []):
-            for row_id, sim in self._literal_matches(spec, text, allowed):
-                literal[row_id] = max(sim, literal.get(row_id, 0.0))
-        wanted = {int(i) for i in ids} | set(literal)
+        Ranked by the sum over models of each model's z-score, of the centred query (:class:`Centring`),
+        against its own top candidates (``ranking.zscores``); each match keeps its raw cosines (or, when
+        a quote was found in it, its character similarity if higher) for evidence and confidence."""
+        query = parsed.picture_text if spec.query_part == "picture" else parsed.dialogue_text
+        qlang = query_language(query)
+        found, refs, ranked_by = set(), {}, {}
+        for sp in self.spaces[spec.name]:
+            key = model_key_of(sp)
+            ranked_by[sp] = self.centring.apply(key, qlang, qvecs[key])
+            scores, ids = self._search(sp, ranked_by[sp], allowed)
+            refs[sp] = scores
+            found.update(int(i) for i in ids)
+        literal: dict[int, tuple[float, float]] = {}  # row -> (similarity, where in its text the words start)
+        if spec.fts_table:
+            for text, whole in self._literals(spec, parsed):
+                for row_id, sim, at in self._literal_matches(spec, text, allowed):
+                    if (not whole or sim >= 1.0) and sim > literal.get(row_id, (0.0, 0.0))[0]:
+                        literal[row_id] = (sim, at)  # an unquoted query counts only word for word
+        wanted = found | set(literal)
         rows = self.lib.catalog.by_id(spec.table, wanted)
-        vecs = self.lib.catalog.vectors_by_id(spec, wanted)
+        stored = {sp: self.lib.catalog.vectors_by_id(sp, wanted) for sp in refs}
+        raw = {sp: {rid: float(v @ qvecs[model_key_of(sp)]) for rid, v in stored[sp].items()} for sp in refs}
+        z = {sp: dict(zip(stored[sp], ranking.zscores(np.array([v @ ranked_by[sp] for v in stored[sp].values()]),
+                                                      refs[sp]))) for sp in refs}
         best: dict[int, ChannelMatch] = {}
         for row_id in wanted:
-            r, v = rows.get(row_id), vecs.get(row_id)
-            if r is None or v is None:
+            r = rows.get(row_id)
+            scores = {model_key_of(sp): raw[sp][row_id] for sp in refs if row_id in raw[sp]}
+            if r is None or not scores:
                 continue
-            sim = literal.get(row_id, 0.0)
-            lang = r["language"] if "language" in r.keys() else query_language(r["text"])
-            m = ChannelMatch(max(float(v @ vec), sim), row_id, r["start_s"], r["text"], sim >= QUOTE_MATCH_MIN,
-                             f"{qlang}>{lang or 'en'}", rank_score=float(v @ centred))
+            sim, at = literal.get(row_id, (0.0, 0.0))
+            text = r[spec.text_column] or ""
+            lang = r["language"] if "language" in r.keys() else query_language(text)
+            start = r["start_s"]
+            if sim >= QUOTE_MATCH_MIN and at > 0 and "end_s" in r.keys():  # play from the words, not the line
+                start += max(0.0, at * (r["end_s"] - r["start_s"]) - QUOTE_LEAD_S)
+            m = ChannelMatch(max(sum(scores.values()) / len(scores), sim), row_id, start, text,
+                             sim >= QUOTE_MATCH_MIN, f"{qlang}>{lang or 'en'}",
+                             rank_score=sum(MODEL_WEIGHTS.get(model_key_of(sp), 1.0) * z[sp][row_id]
+                                            for sp in refs if row_id in z[sp]), model_scores=scores)
             cur = best.get(r[spec.shot_column])
             if cur is None or m.key() > cur.key():
                 best[r[spec.shot_column]] = m
         return best
 
-    def _centred(self, spec: Channel, vec: np.ndarray, qlang: str) -> np.ndarray:
-        """The query minus ``shift`` times the mean query of its language (fitted per model by
-        bench/quality.py --calibrate): what every query of a language shares (short Korean queries
-        score about 0.8 against any English line) stops deciding the order. The raw cosine is kept
-        for evidence; the order comes from this."""
-        stamp = self._stamps.get(spec.name)
-        centring = self.centring.get(stamp.model) if stamp and stamp.model else None
-        if not centring or qlang not in centring.means:
-            return vec
-        return np.ascontiguousarray(vec - centring.shift * centring.means[qlang], dtype=np.float32)
+    @staticmethod
+    def _literals(spec: Channel, parsed: ParsedQuery) -> list[tuple[str, bool]]:
+        """(text to find literally, whether it is the unquoted query) for a text channel."""
+        if parsed.quotes:
+            return [(q, False) for q in parsed.quotes]
+        if spec.literal_unquoted:
+            return [(parsed.text, False)]
+        whole = parsed.dialogue_text
+        if len(whole.split()) >= 2 and len(normalize_for_match(whole)) >= WHOLE_QUERY_MIN_CHARS:
+            return [(whole, True)]
+        return []
 
-    def _literal_matches(self, spec: Channel, literal: str, allowed) -> list[tuple[int, float]]:
-        """Rows whose text holds ``literal`` after normalisation (case, width, spacing, punctuation),
-        exactly (similarity 1.0) or nearly (best-aligned character similarity). A row shorter than
-        the literal (a sign inside a longer query) counts by how much of the literal it covers."""
+    def _literal_matches(self, spec: Channel, literal: str, allowed) -> list[tuple[int, float, float]]:
+        """(row id, similarity, where in the row's text the match starts, 0-1) of rows whose text holds
+        ``literal`` after normalisation (case, width, spacing, punctuation), exactly (similarity 1.0) or
+        nearly (best-aligned character similarity). A row shorter than the literal (a sign inside a longer
+        query) counts by how much of the literal it covers."""
         norm = normalize_for_match(literal)
         if not norm:
             return []
@@ -384,17 +438,11 @@ class Searcher:
                 continue
             text = r["norm"]
             if len(text) >= len(norm):
-                sim = _partial_similarity(norm, text)
+                sim, at = _partial_similarity(norm, text)
             else:
-                sim = _partial_similarity(text, norm) * (len(text) / len(norm)) ** 0.5
-            out.append((int(r["id"]), sim))
+                sim, at = _partial_similarity(text, norm)[0] * (len(text) / len(norm)) ** 0.5, 0.0
+            out.append((int(r["id"]), sim, at))
         return out
-
-    def _caption(self, vec, allowed) -> dict[int, ChannelMatch]:
-        scores, ids = self._search("caption", vec, allowed)
-        rows = self.lib.catalog.by_id("shots", ids)
-        return {int(i): ChannelMatch(float(s), int(i), None, rows[int(i)]["caption"] or "")
-                for s, i in zip(scores, ids) if int(i) in rows}
 
     # --- fusion ----------------------------------------------------------------------------
     def _weight(self, channel: str) -> float:
@@ -403,10 +451,14 @@ class Searcher:
     def _fuse(self, per_channel: dict[str, dict[int, ChannelMatch]], gate: bool = True) -> list[tuple[int, float]]:
         """Each channel's shots ranked by (verbatim quote, raw score), fused by ``ranking.fuse``; a
         remembered line found (nearly) verbatim, spoken or on screen, votes once more with its own
-        weight. With ``gate``, a calibrated channel only ranks shots it matched confidently."""
+        weight. With ``gate``, only the shots a calibrated channel matched confidently are ranked (by
+        every channel that matched them): an uncalibrated channel (a picture model without a curve) is
+        never promoted by the gate over a line that was matched, if not confidently."""
         ranked, verbatim = {}, {}
+        vouched = {sid for ch, matches in per_channel.items() for sid, m in matches.items()
+                   if self._passes(ch, m) is True} if gate else None
         for ch, matches in per_channel.items():
-            keep = [(sid, m) for sid, m in matches.items() if not gate or self._passes(ch, m) is not False]
+            keep = [(sid, m) for sid, m in matches.items() if vouched is None or sid in vouched]
             ranked[ch] = [sid for sid, m in sorted(keep, key=lambda kv: kv[1].key(), reverse=True)]
             for sid, m in matches.items():
                 if m.exact_quote and (sid not in verbatim or m.score > verbatim[sid].score):
@@ -417,12 +469,15 @@ class Searcher:
 
     def _moments(self, fused, top_k: int) -> list[tuple[int, float]]:
         """Top shots, one per moment: a shot next to (or within merge_gap_s of) a better one of the
-        same video is the same moment and is folded into it."""
+        same video is the same moment and is folded into it. Where that leaves fewer than ``top_k``,
+        the folded shots come back, best first: the answer has ``top_k`` hits whenever that many
+        shots matched at all."""
         if not fused:
             return []
         head = fused[: max(top_k * 8, 50)]
         info = self.lib.catalog.by_id("shots", [s for s, _ in head])
         kept: list[tuple[int, float]] = []
+        folded: list[tuple[int, float]] = []
         spans: list[tuple[int, float, float]] = []  # (video, start, end) of kept moments
         gap = self.settings.merge_gap_s
         for shot_id, score in head:
@@ -430,24 +485,30 @@ class Searcher:
             if r is None:
                 continue
             if any(v == r["video_id"] and r["start_s"] <= e + gap and r["end_s"] >= s - gap for v, s, e in spans):
+                folded.append((shot_id, score))
                 continue
             kept.append((shot_id, score))
             spans.append((r["video_id"], r["start_s"], r["end_s"]))
             if len(kept) == top_k:
-                break
-        return kept
+                return kept
+        back = {sid for sid, _ in (folded + fused[len(head):])[: top_k - len(kept)]}
+        keep = {sid for sid, _ in kept} | back
+        return [(sid, sc) for sid, sc in fused if sid in keep]  # in the fused order
 
-    def _calibration(self, channel: str, match: ChannelMatch | None = None) -> ranking.Calibration | None:
-        stamp = self._stamps.get(channel)
-        pairs = self.calibration.get(stamp.model) if stamp and stamp.model else None
-        if not pairs:
+    def _calibration(self, channel: str, match: ChannelMatch) -> ranking.Calibration | None:
+        """The confidence curve for a match: by the set of models that scored it and its language pair."""
+        models = "+".join(sorted(match.model_scores)) if CHANNELS[channel].is_text else (
+            self._visual_stamp.model if self._visual_stamp else None)
+        curves = self.calibration.get(models) if models else None
+        if not curves:
             return None
-        if match is not None and match.pair:
-            return pairs.get(match.pair, pairs["*"])
-        return pairs["*"]
+        return curves.get(match.pair) or curves.get("*")
 
     def _probability(self, channel: str, m: ChannelMatch) -> float | None:
-        return ranking.probability(m.score, self._calibration(channel, m), m.exact_quote)
+        cal = self._calibration(channel, m)
+        # a picture curve is over its model's one similarity
+        scores = m.model_scores if CHANNELS[channel].is_text or cal is None else {k: m.score for k in cal.weights}
+        return ranking.probability(scores, cal, m.exact_quote)
 
     def _passes(self, channel: str, m: ChannelMatch) -> bool | None:
         return ranking.is_confident(self._probability(channel, m))
@@ -483,7 +544,22 @@ class Searcher:
             evidence="; ".join(evidence),
             confidence=None if p is None else round(p, 3), confident=bool(ranking.is_confident(p)),
             confidence_label=ranking.label(p),
+            details={ch: {k: round(v, 4) for k, v in m.model_scores.items()} for ch, m in found.items()
+                     if CHANNELS[ch].is_text},
         )
+
+
+_PICTURE_OFF = ("'more like this' compares pictures, and the picture channel is {state}. Turn it on with "
+                "image-text weights (./setup.sh on a machine with a network, or --visual-pretrained PATH), then "
+                "run: python main.py reindex")
+
+
+def picture_channel_off(lib: Library) -> str:
+    """Why "more like this" cannot run on this library before any model loads ("" when it may)."""
+    stamp = lib.channel_stamp("visual")
+    if stamp is None or stamp.model is None:
+        return _PICTURE_OFF.format(state=f"off ({(stamp.note if stamp else '') or 'no picture vectors in this library'})")
+    return ""
 
 
 def validate_request(query: str, top_k: int, from_s: float | None, to_s: float | None) -> ParsedQuery:
@@ -519,22 +595,19 @@ def _name_matches(pattern: str | None, row) -> bool:
     return p in name
 
 
-def _partial_similarity(needle: str, hay: str) -> float:
-    """Similarity of ``needle`` to its best-aligned window of ``hay`` (1.0 = contained)."""
+def _partial_similarity(needle: str, hay: str) -> tuple[float, float]:
+    """(similarity of ``needle`` to its best-aligned window of ``hay`` (1.0 = contained), where that
+    window starts as a fraction of ``hay``'s length)."""
     if not needle or not hay:
-        return 0.0
+        return 0.0, 0.0
     if needle in hay:
-        return 1.0
+        return 1.0, hay.index(needle) / len(hay)
     if len(hay) <= len(needle):
-        return difflib.SequenceMatcher(None, needle, hay).ratio()
+        return difflib.SequenceMatcher(None, needle, hay).ratio(), 0.0
     n = len(needle)
-    best = 0.0
-    step = max(1, n // 4)
-    for i in range(0, len(hay) - n + 1, step):
-        best = max(best, difflib.SequenceMatcher(None, needle, hay[i : i + n]).ratio())
-    # also the tail window
-    best = max(best, difflib.SequenceMatcher(None, needle, hay[-n:]).ratio())
-    return best
+    starts = list(range(0, len(hay) - n + 1, max(1, n // 4))) + [len(hay) - n]  # and the tail window
+    best, at = max((difflib.SequenceMatcher(None, needle, hay[i : i + n]).ratio(), i) for i in starts)
+    return best, at / len(hay)
 
 
 # --- CLI helpers ------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -97,7 +98,11 @@ class Settings:
     visual_model: str = ""  # "" = preset for the device
     visual_pretrained: str = ""  # a tag, a checkpoint path, or "random" (tests/bench only)
     visual_config: str = ""  # optional model-config JSON to register with open_clip
-    text_model: str = "intfloat/multilingual-e5-small"
+    # Text models for dialogue, text on screen and captions, comma-separated, each a name, an alias
+    # (e5, use) or a sentence-transformers folder; a channel is searched with all of them and their
+    # scores fused (bench/quality.py: on two kinds of real speech, Korean -> English R@1 rose with both
+    # over either alone). A model that cannot be had here is left out with a warning.
+    text_models: str = "intfloat/multilingual-e5-small,google/universal-sentence-encoder-multilingual-3"
     embed_batch: int = 16
 
     # --- search -------------------------------------------------------------
@@ -148,9 +153,13 @@ class Settings:
         for name, (lo, hi) in BOUNDS.items():
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and lo <= value <= hi):
-                flag = name.replace("_", "-")
-                raise ValueError(f"{name} (--{flag} or {ENV_PREFIX}{name.upper()}) must be between {lo:g} and {hi:g} "
-                                 f"(got {value!r})")
+                raise ValueError(f"{name} ({where_set(name)}) must be between {lo:g} and {hi:g} (got {value!r})")
+        for name, allowed in CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} ({where_set(name)}) must be one of {', '.join(allowed)} "
+                                 f"(got {getattr(self, name)!r})")
+        if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", self.device):
+            raise ValueError(f"device ({where_set('device')}) must be auto, cpu, cuda or cuda:N (got {self.device!r})")
 
     def with_overrides(self, **changes: Any) -> "Settings":
         """A copy with the given fields changed; ``None`` values are ignored."""
@@ -197,6 +206,10 @@ class Settings:
         return any(real == r or real.is_relative_to(r) for r in self.media_root_paths)
 
     @property
+    def text_model_names(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(n.strip() for n in self.text_models.split(",") if n.strip()))
+
+    @property
     def asr_choice(self) -> str:
         return self.asr_model or ASR_PRESETS[self.preset]
 
@@ -221,6 +234,27 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "ocr_min_confidence": (0, 100),
 }
 
+# Settings that must be one of a few words: refused when the settings are made, not file after file.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "asr_backend": ("faster-whisper", "openai-whisper"),
+    "shot_detector": ("adaptive", "content"),
+}
+# The command-line flag of each setting that has one (the others are set by SCENE_FINDER_<NAME>).
+FLAGS: dict[str, str] = {
+    "db_dir": "--db", "device": "--device", "visual_model": "--visual-model", "visual_pretrained": "--visual-pretrained",
+    "visual_config": "--visual-config", "text_models": "--text-models", "asr_backend": "--asr-backend",
+    "asr_model": "--asr-model", "offline": "--offline", "workers": "--workers", "top_k": "--top-k",
+    "caption_model": "--caption-model", "caption_frames": "--frames", "ocr": "--no-ocr", "ray_address": "--ray",
+    "ray_workers": "--ray-workers", "ray_cpus_per_worker": "--ray-cpus-per-worker", "ray_ship_mb": "--ray-ship-mb",
+}
+
+
+def where_set(name: str) -> str:
+    """How a person sets ``name``: its flag where it has one, and its environment variable."""
+    env = ENV_PREFIX + name.upper()
+    return f"{FLAGS[name]} or {env}" if name in FLAGS else env
+
+
 _TYPES = {f.name: f.type for f in fields(Settings)}
 
 
@@ -235,6 +269,8 @@ def _coerce(name: str, value: Any) -> Any:
     if not isinstance(value, str):
         return Path(value) if kind == "Path" and not isinstance(value, Path) else value
     if kind == "Path":
+        if not value.strip():
+            raise ValueError(f"setting {name} ({where_set(name)}) is empty: give a folder")
         return Path(value).expanduser()
     if kind == "bool":
         return value.strip().lower() in {"1", "true", "yes", "on"}
