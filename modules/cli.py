@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from modules.errors import USER_ERRORS, SceneFinderError
+from modules.export import one_line
 from modules.schema import mmss
 from modules.settings import Settings
 
@@ -27,7 +28,8 @@ def _model_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--visual-model", help="open_clip model name (default: the device preset)")
     g.add_argument("--visual-pretrained", help="open_clip pretrained tag or checkpoint path")
     g.add_argument("--visual-config", help="extra open_clip model-config JSON to register")
-    g.add_argument("--text-model", help="sentence-embedding model name or folder")
+    g.add_argument("--text-models", "--text-model", dest="text_models",
+                   help="text models, comma-separated: names, aliases (e5, use) or sentence-transformers folders")
     g.add_argument("--asr-backend", choices=["faster-whisper", "openai-whisper"])
     g.add_argument("--asr-model", help="whisper size (base, small, large-v3) or model folder")
     g.add_argument("--offline", action="store_true", default=None, help="never try to download weights")
@@ -80,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     _db_flag(p)
     p.add_argument("--ocr", action="store_true",
                    help="instead: read the text on screen of videos added before that channel (or with --no-ocr)")
+    p.add_argument("--text", action="store_true",
+                   help="only the text channels, from their stored text: adds a configured text model's vectors "
+                        "(no speech recognition, no picture model), drops those of models no longer configured")
     _model_flags(p)
 
     p = sub.add_parser("search", help="find moments by a description, in Korean or English")
@@ -144,6 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="load (and on first run download) the configured models; show which are active")
     _model_flags(p)
 
+    p = sub.add_parser("app", help="open the app (Streamlit) on this machine only: http://127.0.0.1:8501")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--address", default="127.0.0.1",
+                   help="listen on another address (0.0.0.0: every network; see README, serving a team)")
+    _db_flag(p)
+
     p = sub.add_parser("demo", help="make a small sample library and search it (first run)")
     p.add_argument("--samples", type=Path, default=Path("data/samples"), help="where sample clips are written")
     _db_flag(p)
@@ -152,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    keys = ["db_dir", "device", "visual_model", "visual_pretrained", "visual_config", "text_model",
+    keys = ["db_dir", "device", "visual_model", "visual_pretrained", "visual_config", "text_models",
             "asr_backend", "asr_model", "offline", "workers", "top_k", "caption_model", "ocr",
             "ray_address", "ray_workers", "ray_cpus_per_worker", "ray_ship_mb"]
     settings = Settings.from_env().with_overrides(**{k: getattr(args, k, None) for k in keys})
@@ -325,7 +336,7 @@ def cmd_reindex(args, settings: Settings) -> int:
         bar.close()
         print("read: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         return 0
-    counts = reindex(settings)
+    counts = reindex(settings, text_only=args.text)
     print("re-embedded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     return 0
 
@@ -337,62 +348,75 @@ def cmd_search(args, settings: Settings) -> int:
     margin = getattr(args, "margin", 1.0)
     if export_to is not None and not (math.isfinite(margin) and 0 <= margin <= 60):
         raise SceneFinderError(f"--margin must be between 0 and 60 seconds (got {margin})")
+    if export_to is not None and _inside_folder(export_to, settings.db_dir):
+        raise SceneFinderError(f"--export {export_to} is inside the library folder {settings.db_dir}/; "
+                               f"export to a folder of its own, e.g. --export exports/")
     result = search_cli(args, settings)
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:
         print(format_table(result))
     if export_to is not None:
-        _export(result, export_to, margin, not args.no_clips, settings)
+        return _export(result, export_to, margin, not args.no_clips, settings)
     return 0
 
 
-def _export(result, folder: Path, margin: float, clips: bool, settings: Settings) -> None:
+def _inside_folder(path: Path, folder: Path) -> bool:
+    try:
+        real, root = Path(path).expanduser().resolve(), Path(folder).expanduser().resolve()
+    except (OSError, RuntimeError):
+        return False
+    return real == root or real.is_relative_to(root)
+
+
+def _export(result, folder: Path, margin: float, clips: bool, settings: Settings) -> int:
+    """Exit status: 1 only when clips were asked for and none could be cut."""
     from modules.export import export, moments
     from modules.library import Library
 
     if not result.hits:
         print("nothing to export: the search found nothing", file=sys.stderr)
-        return
+        return 0
     with Library.open(settings.db_dir) as lib:
         items = moments(result.hits, lib.catalog, margin)
-    files, made = export(items, folder, result.query, clips=clips)
+    files, made, failed = export(items, folder, result.query, clips=clips)
     for f in files:
         print(f"wrote {f}", file=sys.stderr)
     for c in made:
         print(f"wrote {c.path} ({c.moment.duration_s:.2f} s, {c.method}, {c.seconds:.1f} s)", file=sys.stderr)
+    for f in failed:
+        print(f"not cut: hit {f.index} ({one_line(f.moment.video.name)}): {one_line(f.reason)}", file=sys.stderr)
+    return 1 if clips and failed and not made else 0
 
 
 def format_table(result) -> str:
     """A search answer for a terminal: every hit, confident ones first, each with how sure it is."""
     from modules.schema import mmss
 
-    lines = [f"query: {result.query}"] + [f"warning: {w}" for w in result.warnings]
+    lines = [f"query: {one_line(result.query)}"] + [f"warning: {w}" for w in result.warnings]
     if result.no_confident_match:
         lines.append("no confident match in the library; the closest moments, all low confidence:")
     lines.append(f"{'#':>2}  {'video':30} {'at':>7} {'shot':>15}  {'sure':7} evidence")
     for i, h in enumerate(result.hits, 1):
         shot = f"{mmss(h.shot_start_s, tenths=True)}-{mmss(h.shot_end_s, tenths=True)}"
         sure = h.confidence_label if h.confidence is None else f"{h.confidence_label} {h.confidence:.0%}"
-        lines.append(f"{i:>2}  {Path(h.video).name[:30]:30} {mmss(h.frame_s, tenths=True):>7} {shot:>15}  "
-                     f"{sure:7} {h.evidence}")
+        lines.append(f"{i:>2}  {one_line(Path(h.video).name)[:30]:30} {mmss(h.frame_s, tenths=True):>7} {shot:>15}  "
+                     f"{sure:7} {one_line(h.evidence)}")
     return "\n".join(lines)
 
 
 def cmd_similar(args, settings: Settings) -> int:
     from modules.library import Library
-    from modules.search import Searcher
-    from modules.shots import decode_jpeg
+    from modules.pictures import read_picture
+    from modules.search import Searcher, picture_channel_off
 
-    image = None
-    if args.image is not None:
-        try:
-            image = decode_jpeg(args.image.read_bytes())
-        except (OSError, ValueError) as exc:
-            raise SceneFinderError(f"{args.image}: not a picture that can be read ({exc})") from exc
-    elif args.video is None or args.at_s is None:
+    if args.image is None and (args.video is None or args.at_s is None):
         raise SceneFinderError("give a video and --at SECONDS, or --image FILE")
-    Library.open(settings.db_dir).close()  # a missing library is said before a model loads
+    with Library.open(settings.db_dir) as lib:  # a missing library, or one without pictures, is said first
+        off = picture_channel_off(lib)
+    if off:
+        raise SceneFinderError(off)
+    image = read_picture(args.image) if args.image is not None else None  # bounded before it is decoded
     searcher = Searcher(settings)
     try:
         result = searcher.similar(args.video, args.at_s, image, args.top_k)
@@ -501,14 +525,31 @@ def cmd_demo(args, settings: Settings) -> int:
     args.paths = [folder]
     args.captions = False
     rc = cmd_ingest(args, settings)
-    for q in ("the ticket office", "매표소는 닫았어요"):
+    for q in ("the ticket office", "매표소가 오늘 문을 닫았대"):
         args.query, args.top_k, args.video, args.from_s, args.to_s, args.json = q, 3, None, None, None, False
         print(f"\n$ python main.py search {q!r}")
         cmd_search(args, settings)
     return rc
 
 
+def cmd_app(args, settings: Settings) -> int:
+    """Streamlit on ``--address`` (loopback by default), started from the project folder so that its
+    settings (.streamlit/config.toml) apply wherever the command is run."""
+    import os
+    import subprocess
+
+    if not 1 <= args.port <= 65535:
+        raise SceneFinderError(f"--port must be between 1 and 65535 (got {args.port})")
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "SCENE_FINDER_DB_DIR": str(settings.db_dir.resolve())}  # the library this folder names
+    cmd = [sys.executable, "-m", "streamlit", "run", str(root / "main.py"), "--server.address", args.address,
+           "--server.port", str(args.port)]
+    print(f"Scene Finder: http://{args.address}:{args.port}  (Ctrl+C stops it)", file=sys.stderr)
+    return subprocess.run(cmd, cwd=root, env=env).returncode
+
+
 COMMANDS = {
+    "app": cmd_app,
     "ingest": cmd_ingest,
     "library": cmd_library,
     "remove": cmd_remove,

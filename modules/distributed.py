@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
+from modules import faults
 from modules.errors import SceneFinderError
 from modules.settings import Settings
 
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[1]
 RAY_VERSION = "2.60.0"  # pinned in requirements-ray.txt
 MAX_ATTEMPTS = 3  # a unit whose worker died is tried on this many workers in all
+CONNECT_TIMEOUT_S = 10.0  # a cluster address that does not answer a TCP connect in this long is said so
 
 
 class WorkerCannotRead(SceneFinderError):
@@ -93,6 +95,7 @@ def _worker_class(ray):
 
         def process(self, path: str, fingerprint: str, size: int, data=None):
             t0 = time.perf_counter()
+            faults.point("ray-unit", Path(path).name)
             tmp = None
             try:
                 if data is not None:  # shipped through the object store
@@ -133,11 +136,11 @@ def run_on_ray(todo: list, settings: Settings, commit: Callable, progress) -> di
         kw = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING,
                   runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})
         if settings.ray_address == "local" and not os.environ.get("RAY_ADDRESS"):
-            ray.init(num_cpus=os.cpu_count(), **kw)  # a runtime of this machine's cores
-        elif settings.ray_address == "local":
-            ray.init(**kw)  # joins the cluster RAY_ADDRESS names
-        else:
-            ray.init(address=settings.ray_address, **kw)
+            _init(ray, "a local Ray runtime", num_cpus=os.cpu_count(), **kw)  # a runtime of this machine's cores
+        else:  # the cluster --ray names, or RAY_ADDRESS
+            address = settings.ray_address if settings.ray_address != "local" else os.environ["RAY_ADDRESS"]
+            reachable(address)
+            _init(ray, f"the Ray cluster at {address}", address=address, **kw)
         started = True
     stats: dict[str, NodeStats] = {}
     actors: list = []
@@ -171,11 +174,17 @@ def run_on_ray(todo: list, settings: Settings, commit: Callable, progress) -> di
                 item, attempt = queue.popleft()
                 path = Path(item[0])
                 size = _size(path)
+                if size < 0:  # gone since the batch was listed: said as such, not as a storage problem
+                    commit(item, _raiser(SceneFinderError(
+                        f"{path.name} is no longer there (moved or deleted since the ingest started)")))
+                    continue
                 data = path.read_bytes() if 0 < size <= ship_limit else None
                 actor = idle.pop()
                 ref = actor.process.remote(str(path), item[2], size, ray.put(data) if data is not None else None)
                 running[ref] = (actor, item, attempt)
                 progress.video_started(path, _duration(path))
+            if not running:  # what was left was gone before it could be handed out
+                continue
             ready, _ = ray.wait(list(running), num_returns=1)
             ref = ready[0]
             actor, item, attempt = running.pop(ref)
@@ -194,7 +203,10 @@ def run_on_ray(todo: list, settings: Settings, commit: Callable, progress) -> di
                 continue
             except ray.exceptions.RayTaskError as exc:  # the unit raised: the video's own problem, not retried
                 idle.append(actor)
-                commit(item, _raiser(getattr(exc, "cause", None) or exc))
+                cause = getattr(exc, "cause", None) or exc
+                if isinstance(cause, WorkerCannotRead) and _size(Path(item[0])) < 0:
+                    cause = SceneFinderError(f"{Path(item[0]).name} was moved or deleted during the ingest")
+                commit(item, _raiser(cause))
                 continue
             idle.append(actor)
             node = stats.setdefault(where["node"], NodeStats(where["host"]))
@@ -213,6 +225,32 @@ def run_on_ray(todo: list, settings: Settings, commit: Callable, progress) -> di
         if started:
             ray.shutdown()
     return stats
+
+
+def reachable(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+    """Raises SceneFinderError, naming the address, when a ``host:port`` or ``ray://host:port`` cluster
+    address does not answer a TCP connect within ``timeout_s`` ("auto" is left to Ray)."""
+    hostport = address.split("://", 1)[-1].rstrip("/")
+    if address == "auto" or ":" not in hostport:
+        return
+    host, _, port = hostport.rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except (OSError, ValueError) as exc:
+        raise SceneFinderError(
+            f"no Ray cluster answers at {address} ({getattr(exc, 'strerror', None) or exc}); start one there "
+            f"(ray start --head), check the address and port, or run --ray without an address for a runtime "
+            f"on this machine") from exc
+
+
+def _init(ray, what: str, **kw) -> None:
+    """``ray.init`` in this thread (Ray installs its signal handlers here), its failure said with what it
+    was joining."""
+    try:
+        ray.init(**kw)
+    except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
+        raise SceneFinderError(f"could not join {what} ({exc}); is it a Ray {RAY_VERSION} head? "
+                               f"(ray status on that machine says)") from exc
 
 
 def _raiser(exc: BaseException):

@@ -12,6 +12,10 @@ One place writes every format, for the CLI (``search --export``), the pages and 
   equals source time; a list of hits spans many videos.)
 - **SRT**: composed by the ``srt`` library; for an export, one cue per moment on the EDL's
   record timeline, so it lines up with the assembled cut.
+
+Names and text are data, never structure: every writer replaces control characters (a newline in
+a file name would otherwise forge an EDL event or an SRT cue), and a CSV cell that a spreadsheet
+would run as a formula (``=``, ``+``, ``-``, ``@``) is written as text.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -52,6 +57,28 @@ class Clip:
     moment: Moment
     method: str  # "stream copy" or "re-encode"
     seconds: float
+
+
+@dataclass(frozen=True)
+class NotCut:
+    """A moment whose clip could not be made (its video moved or damaged since it was added)."""
+
+    index: int  # 1-based, as in the EDL and the CSV
+    moment: Moment
+    reason: str
+
+
+def one_line(text: str) -> str:
+    """``text`` with every control or line-breaking character (newlines, tabs, escapes, U+2028...)
+    replaced by a space and runs of spaces collapsed: safe inside one line of any format or a terminal."""
+    cleaned = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in str(text))
+    return " ".join(cleaned.split())
+
+
+def _cell(text: str) -> str:
+    """A CSV text cell a spreadsheet shows as text: a leading =, +, -, @ (a formula) gets a quote mark."""
+    text = one_line(text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def moments(hits: Sequence[Hit], catalog, margin_s: float = DEFAULT_MARGIN_S) -> list[Moment]:
@@ -90,9 +117,9 @@ def edl(items: Sequence[Moment], title: str = "Scene Finder") -> str:
         frames = round(m.duration_s * m.fps)  # the event's length in its own frames, laid on the record rate
         rec_in, rec_out = timecode(record, rate), timecode(record + frames / m.fps, rate)
         lines.append(f"{i:03d}  AX       V     C        {src_in} {src_out} {rec_in} {rec_out}")
-        lines.append(f"* FROM CLIP NAME: {m.video.name}")
+        lines.append(f"* FROM CLIP NAME: {one_line(m.video.name)}")
         if m.text:
-            lines.append(f"* COMMENT: {' '.join(m.text.split())[:200]}")
+            lines.append(f"* COMMENT: {one_line(m.text)[:200]}")
         lines.append("")
         record += frames / m.fps
     return "\n".join(lines)
@@ -103,8 +130,8 @@ def csv_text(items: Sequence[Moment]) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["#", "video", "video_id", "path", "at_s", "start_s", "end_s", "start_tc", "end_tc", "fps", "text"])
     for i, m in enumerate(items, 1):
-        w.writerow([i, m.video.name, m.video_id, str(m.video), f"{m.at_s:.3f}", f"{m.start_s:.3f}", f"{m.end_s:.3f}",
-                    timecode(m.start_s, m.fps), timecode(m.end_s, m.fps), f"{m.fps:g}", m.text])
+        w.writerow([i, _cell(m.video.name), m.video_id, _cell(str(m.video)), f"{m.at_s:.3f}", f"{m.start_s:.3f}",
+                    f"{m.end_s:.3f}", timecode(m.start_s, m.fps), timecode(m.end_s, m.fps), f"{m.fps:g}", _cell(m.text)])
     return buf.getvalue()
 
 
@@ -112,7 +139,7 @@ def srt_text(cues: Sequence[tuple[float, float, str]]) -> str:
     """SRT from (start_s, end_s, text) cues, in order."""
     import srt
 
-    return srt.compose([srt.Subtitle(i, timedelta(seconds=max(0.0, a)), timedelta(seconds=max(a, b)), t or "")
+    return srt.compose([srt.Subtitle(i, timedelta(seconds=max(0.0, a)), timedelta(seconds=max(a, b)), one_line(t or ""))
                         for i, (a, b, t) in enumerate(cues, 1)])
 
 
@@ -137,8 +164,10 @@ def cut(moment: Moment, out: Path) -> Clip:
 
 
 def export(items: Sequence[Moment], folder: Path, query: str = "", clips: bool = True,
-           progress: Callable[[int, int], None] | None = None) -> tuple[list[Path], list[Clip]]:
-    """Write hits.edl, hits.csv, hits.srt and (with ``clips``) one MP4 per moment into ``folder``."""
+           progress: Callable[[int, int], None] | None = None) -> tuple[list[Path], list[Clip], list[NotCut]]:
+    """Write hits.edl, hits.csv, hits.srt and (with ``clips``) one MP4 per moment into ``folder``.
+    A moment that cannot be cut (its video gone or damaged) is returned with the reason; the others
+    are cut all the same."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -146,13 +175,24 @@ def export(items: Sequence[Moment], folder: Path, query: str = "", clips: bool =
                        ("hits.srt", hits_srt(items))):
         (folder / name).write_text(text, encoding="utf-8")
         written.append(folder / name)
-    made = []
+    made, failed = [], []
     if clips:
         for i, m in enumerate(items, 1):
-            made.append(cut(m, folder / f"{i:02d}_{m.video.stem}_{m.start_s:.2f}-{m.end_s:.2f}.mp4"))
+            try:
+                if not m.video.is_file():
+                    raise FileNotFoundError(f"{m.video} is no longer there (moved or deleted since it was added)")
+                made.append(cut(m, folder / _clip_name(i, m)))
+            except Exception as exc:  # noqa: BLE001 - one missing or damaged source must not stop the others
+                failed.append(NotCut(i, m, str(exc) if isinstance(exc, OSError) else f"{type(exc).__name__}: {exc}"))
             if progress:
                 progress(i, len(items))
-    return written, made
+    return written, made, failed
+
+
+def _clip_name(i: int, m: Moment) -> str:
+    """A clip file name from the video's: no separators or control characters, at most 80 characters."""
+    stem = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in one_line(m.video.stem))[:80].strip("._") or "clip"
+    return f"{i:02d}_{stem}_{m.start_s:.2f}-{m.end_s:.2f}.mp4"
 
 
 def _ascii(text: str) -> str:

@@ -50,8 +50,13 @@ class PageProgress(IngestProgress):
         self.nodes.caption(f"Ray: {info['workers']} worker(s) on {where}")
 
     def nodes_advanced(self, stats: dict) -> None:
-        self.nodes.caption("Ray: " + " · ".join(
-            f"{s.host}: {s.videos} video(s), {s.x_realtime:.1f}x real time per worker" for s in stats.values()))
+        self.nodes.caption(node_line(stats))
+
+
+def node_line(stats: dict) -> str:
+    """Ray: each node's videos and throughput, in one line."""
+    return "Ray: " + " · ".join(
+        f"{s.host}: {s.videos} video(s), {s.x_realtime:.1f}x real time per worker" for s in stats.values())
 
     def video_done(self, path: Path, status: str, detail: str = "") -> None:
         self.done += 1
@@ -90,6 +95,7 @@ def run_ingest(paths: list[Path], captions: bool = False, on_ray: bool = False) 
     st.session_state["ingest.summary"] = [
         {"video": o.path.name, "result": o.status, "detail": o.detail} for o in summary.outcomes
     ] + [{"video": "", "result": "note", "detail": w} for w in summary.warnings]
+    st.session_state["ingest.nodes"] = node_line(summary.nodes) if summary.nodes else ""
     st.rerun()
 
 
@@ -132,6 +138,8 @@ if summary:
     counts = {k: sum(1 for r in summary if r["result"] == k) for k in ("ingested", "skipped", "failed")}
     st.success(f"{counts['ingested']} ingested, {counts['skipped']} skipped, {counts['failed']} failed")
     st.dataframe(summary, hide_index=True, key="ingest.summary_table")
+    if st.session_state.get("ingest.nodes"):
+        st.caption(st.session_state["ingest.nodes"])
 
 st.header("Library")
 rows = library_rows()
