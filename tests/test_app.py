@@ -70,8 +70,7 @@ def test_search_page_errors_are_messages_not_tracebacks(filled, monkeypatch):
 
 
 def test_search_page_says_no_confident_match(filled, monkeypatch):
-    monkeypatch.setenv("SCENE_FINDER_WEIGHT_VISUAL", "0")  # the random test visual model has no calibration
-    st.cache_resource.clear()
+    st.cache_resource.clear()  # the picture channel stays on (a random test model, no calibration)
     at = _page("search").run()
     at.text_input(key="search.query").input("a spaceship landing on mars").run()
     assert not at.exception
@@ -136,6 +135,11 @@ def test_ingest_page_runs_a_folder_on_ray_and_shows_each_nodes_throughput(app_en
     assert not at.exception, at.exception
     assert any("1 ingested" in s.value for s in at.success)
     assert at.dataframe[-1].value["video"].tolist() == ["garden.mp4"]
+    # the node that did the work, with how many videos and how fast
+    import re
+
+    assert any(re.search(r"Ray: .+: 1 video\(s\), \d+\.\dx real time per worker", c.value) for c in at.caption), \
+        [c.value for c in at.caption]
 
 
 def test_ingest_page_refuses_a_missing_folder(app_env, tmp_path):

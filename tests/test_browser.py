@@ -33,11 +33,9 @@ def server(settings, tmp_path):
     env = {**cli_env(settings), "SCENE_FINDER_UPLOAD_DIR": str(tmp_path / "uploads"),
            "SCENE_FINDER_MEDIA_ROOTS": str(tmp_path)}
     log = open(tmp_path / "streamlit.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "main.py", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
+    # the app command, from another folder: what a user runs (its settings apply wherever it is run from)
+    proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "app", "--port", str(port)],
+                            cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -49,14 +47,27 @@ def server(settings, tmp_path):
     else:
         proc.kill()
         pytest.fail("streamlit did not start: " + (tmp_path / "streamlit.log").read_text()[-2000:])
-    yield url
+    yield url, proc
     proc.terminate()
     proc.wait(10)
     log.close()
 
 
+def test_the_app_listens_on_this_machine_only(server):
+    """Whatever folder it is started from, the app answers on the loopback address and nowhere else."""
+    import psutil
+
+    url, proc = server
+    port = int(url.rsplit(":", 1)[1])
+    procs = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
+    listening = [c.laddr for p in procs for c in p.net_connections(kind="inet")
+                 if c.status == psutil.CONN_LISTEN and c.laddr.port == port]
+    assert listening and all(a.ip in ("127.0.0.1", "::1") for a in listening), listening
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (./setup.sh --dev installs it)")
 def test_ingest_then_search_in_a_real_browser(server, clips, tmp_path):
+    server, _ = server
     from playwright.sync_api import expect, sync_playwright
 
     folder = tmp_path / "to_add"
@@ -90,6 +101,8 @@ def test_ingest_then_search_in_a_real_browser(server, clips, tmp_path):
         page.get_by_role("button", name="▶ Play from 00:00").first.click()
         expect(page.locator("video")).to_be_visible(timeout=WAIT_MS)
         page.screenshot(path=str(ARTIFACTS / "search.png"), full_page=True)
+        page.mouse.click(5, 5)  # the query box without its focus ring
+        box.screenshot(path=str(ARTIFACTS / "query_box.png"))
 
         page.get_by_role("button", name="✂ Cut clip").first.click()
         with page.expect_download(timeout=WAIT_MS) as download:
@@ -102,11 +115,25 @@ def test_ingest_then_search_in_a_real_browser(server, clips, tmp_path):
     from modules.media import probe
 
     assert saved.suffix == ".mp4" and probe(saved).duration_s > 1.0  # a clip that plays
-    assert korean_is_drawn(ARTIFACTS / "search.png")
+    assert distinct_glyphs(ARTIFACTS / "query_box.png") >= 6  # "매표소가 오늘 문을 닫았대": 11 syllables
 
 
-def korean_is_drawn(png: Path) -> bool:
-    """Without a CJK font Chromium draws Hangul as empty boxes: the query box then holds no glyph strokes.
-    Check the fonts are there (fc-list) and that the screenshot's query area has varied dark pixels."""
-    out = subprocess.run(["fc-list", ":lang=ko"], capture_output=True, text=True)
-    return bool(out.stdout.strip())
+def distinct_glyphs(png: Path) -> int:
+    """How many different shapes the dark text of a screenshot holds. Without a CJK font Chromium draws
+    every Hangul syllable as the same empty box: one shape, however many syllables; drawn, the syllables
+    of a sentence are as many shapes as there are different ones."""
+    import numpy as np
+    from PIL import Image
+
+    ink = np.asarray(Image.open(png).convert("L")) < 110
+    cols = ink.any(0)
+    shapes, start = set(), None
+    for x, on in enumerate(list(cols) + [False]):
+        if on and start is None:
+            start = x
+        elif not on and start is not None:
+            piece = ink[:, start:x]
+            rows = piece.any(1)
+            shapes.add(piece[rows.argmax(): len(rows) - rows[::-1].argmax()].tobytes() + bytes([x - start]))
+            start = None
+    return len(shapes)

@@ -17,7 +17,7 @@ from modules.ingest import ingest
 from modules.library import Library
 from modules.search import Searcher
 from modules.training import LoraSpec, make_dataset, train_lora
-from tests.conftest import cli_env
+from tests.conftest import cli_env, index_sizes
 from tests.tiny_vlm import build_tiny_vlm
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,7 +114,7 @@ def test_ingest_with_captions_fills_the_caption_channel(clips, cap_settings, eng
     with Library.open(cap_settings.db_dir) as lib:
         n_shots = lib.count("shots")
         assert lib.catalog.uncaptioned_shots() == []
-        assert lib.index("caption").ntotal == n_shots == 5
+        assert index_sizes(lib, "caption") == [n_shots] * 2 and n_shots == 5
         assert lib.manifest.data["captioner"].startswith(str(cap_settings.caption_model))
     s = Searcher(cap_settings, engines)
     assert s.channels["caption"] == "on"
@@ -127,6 +127,15 @@ def test_ingest_with_captions_fills_the_caption_channel(clips, cap_settings, eng
     assert {"video", "start_s", "end_s", "caption"} <= set(lines[0])
     again = make_dataset(cap_settings, tmp_path / "data2", (0.5, 0.25, 0.25))
     assert again == counts  # deterministic
+    # the command a user runs, with its output checked the same way
+    out = subprocess.run([sys.executable, "main.py", "make-dataset", "--db", str(cap_settings.db_dir), "--out",
+                          str(tmp_path / "data3"), "--split", "0.5,0.25,0.25"], cwd=ROOT, env=cli_env(cap_settings),
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    by_split = {n: (tmp_path / "data3" / f"{n}.jsonl").read_text().splitlines() for n in ("train", "val", "test")}
+    assert {n: len(v) for n, v in by_split.items()} == counts
+    videos = {n: {json.loads(x)["video"] for x in v} for n, v in by_split.items()}
+    assert not (videos["train"] & videos["val"]) and not (videos["train"] & videos["test"])  # no video in two
 
 
 def test_cli_caption_json_and_errors(clips, cap_settings, tmp_path):

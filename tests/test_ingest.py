@@ -17,7 +17,7 @@ from modules.ingest import ingest
 from modules.library import Library
 from modules.schema import Shot
 from modules.transcripts import split_by_shots
-from tests.conftest import cli_env, write_tiny_clip_config
+from tests.conftest import cli_env, write_tiny_clip_config, index_sizes
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -82,7 +82,7 @@ def test_rerun_skips_unchanged_adds_new_and_replaces_changed(clips, settings, en
     assert sorted(videos) == ["a.mp4", "b-renamed.mp4"]
     assert any("chocolate" in d["text"].lower() for d in videos["a.mp4"]["dialogue"])
     with Library.open(settings.db_dir) as lib:
-        assert lib.index("dialogue").ntotal == lib.count("segments")
+        assert index_sizes(lib, "dialogue") == [lib.count("segments")] * 2
         assert lib.index("visual").ntotal == lib.count("keyframes")
 
 
@@ -114,12 +114,13 @@ def test_visual_channel_off_without_weights_is_recorded(clips, settings):
 
 
 def test_index_is_caught_up_from_the_catalogue_when_its_file_is_stale(clips, settings, engines):
+    space = f"dialogue.{engines.text.key}"
     ingest([clips["station"]], settings, engines=engines)
-    saved = (settings.db_dir / "index" / "dialogue.faiss").read_bytes()
+    saved = (settings.db_dir / "index" / f"{space}.faiss").read_bytes()
     ingest([clips["garden"]], settings, engines=engines)
-    (settings.db_dir / "index" / "dialogue.faiss").write_bytes(saved)  # as if killed before the save
+    (settings.db_dir / "index" / f"{space}.faiss").write_bytes(saved)  # as if killed before the save
     with Library.open(settings.db_dir) as lib:
-        idx = lib.index("dialogue")
+        idx = lib.index(space)
         assert idx.ntotal == lib.count("segments") == 4
         q = engines.text.embed_queries(["bring an umbrella because of rain"])[0]
         _, ids = idx.search(q, 1)
@@ -137,7 +138,7 @@ def test_reindex_rebuilds_the_library_for_the_new_model(clips, settings, engines
     with Library.open(settings.db_dir) as lib:
         assert lib.channel_stamp("visual").dim == 12
         assert lib.index("visual").ntotal == lib.count("keyframes")
-        assert lib.index("dialogue").ntotal == lib.count("segments") == 2
+        assert index_sizes(lib, "dialogue") == [lib.count("segments")] * 2 and lib.count("segments") == 2
     summary = ingest([clips["kitchen"]], other)  # the rebuilt library takes new videos from the new model
     assert [o.status for o in summary.outcomes] == ["ingested"]
 
@@ -148,7 +149,7 @@ def test_parallel_workers_ingest_with_one_writer(clips, settings, engines):
     assert sorted(o.status for o in summary.outcomes) == ["ingested"] * 3
     with Library.open(settings.db_dir) as lib:
         assert lib.count("videos") == 3
-        assert lib.index("dialogue").ntotal == lib.count("segments") == 5
+        assert index_sizes(lib, "dialogue") == [lib.count("segments")] * 2 and lib.count("segments") == 5
 
 
 def test_a_recogniser_that_cannot_load_stops_the_batch_before_a_write(clips, settings):
@@ -206,3 +207,28 @@ def test_a_batch_goes_on_decoding_while_the_picture_model_loads(clips, settings,
     with Library.open(settings.db_dir) as lib:
         assert lib.count("videos") == 3
         assert lib.index("visual").ntotal == lib.count("keyframes") > 0
+
+
+def test_a_video_whose_speech_recognition_failed_is_tried_again_by_the_next_ingest(clips, settings, engines):
+    """A failed recogniser costs the video its dialogue, not its place in the library; the next run does
+    not skip it as unchanged but recognises it again, and then it is searchable by what is said."""
+    import dataclasses
+
+    class Broken:
+        name = "broken"
+
+        def transcribe(self, audio, language=None):
+            raise RuntimeError("the recogniser ran out of memory")
+
+    first = ingest([clips["garden"]], settings, engines=dataclasses.replace(engines, _transcriber=Broken()))
+    assert [o.status for o in first.outcomes] == ["ingested"]
+    assert "dialogue skipped" in first.outcomes[0].detail and "tries it again" in first.outcomes[0].detail
+    assert _described(settings)["garden.mp4"]["dialogue"] == []
+    second = ingest([clips["garden"]], settings, engines=engines)
+    assert [o.status for o in second.outcomes] == ["ingested"], second.outcomes
+    video = _described(settings)["garden.mp4"]
+    assert any("umbrella" in d["text"].lower() for d in video["dialogue"])
+    with Library.open(settings.db_dir) as lib:
+        assert lib.count("videos") == 1 and not lib.catalog.dialogue_failed(lib.videos()[0]["id"])
+    third = ingest([clips["garden"]], settings, engines=engines)
+    assert [o.status for o in third.outcomes] == ["skipped"]  # and now it is done

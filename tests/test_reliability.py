@@ -5,12 +5,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
 import sys
 import threading
-import tomllib
 import unicodedata
 from pathlib import Path
 
@@ -153,14 +153,12 @@ def test_an_unreadable_entry_is_reported_and_the_folder_still_ingested(clips, tm
     folder = tmp_path / "in"
     folder.mkdir()
     shutil.copy(clips["kitchen"], folder / "kitchen.mp4")
-    (folder / "link.mp4").symlink_to("/proc/1/cwd/x.mp4")
+    # an entry whose stat fails (its target's name is longer than any file system allows: the same error
+    # for root and for anyone else) and a link to itself
+    (folder / "link.mp4").symlink_to(tmp_path / ("x" * 300) / "x.mp4")
     (folder / "loop.mp4").symlink_to(folder / "loop.mp4")
-    try:
+    with pytest.raises(OSError):
         (folder / "link.mp4").is_file()
-    except PermissionError:
-        pass
-    else:
-        pytest.skip("this machine lets us stat /proc/1/cwd: no unreadable entry to test with")
     found, problems = find_videos([folder])
     assert [p.name for p in found] == ["kitchen.mp4"]
     assert any(p.path.name == "link.mp4" and "cannot read" in p.detail for p in problems)
@@ -206,7 +204,7 @@ def test_two_uploads_of_one_name_at_once_keep_their_own_bytes(tmp_path):
 
 
 def test_a_flipped_byte_in_an_index_is_caught_rebuilt_and_written_back(lib_copy, monkeypatch, capsys):
-    path = lib_copy.db_dir / "index" / "dialogue.faiss"
+    path = lib_copy.db_dir / "index" / "dialogue.multilingual-e5-small.faiss"
     raw = bytearray(path.read_bytes())
     raw[-40] ^= 0x01  # inside the vectors: FAISS would load this silently
     path.write_bytes(bytes(raw))
@@ -240,8 +238,11 @@ def test_a_full_disk_fails_files_not_the_summary_and_leaves_no_debris(clips, set
                              capture_output=True, text=True, env=cli_env(settings.with_overrides(db_dir=db)))
         text = out.stdout + out.stderr
         assert "Traceback" not in text, text
-        assert "ingested," in text and "failed" in text  # the summary line survived
-        assert "space" in text.lower()
+        summary = re.search(r"(\d+) ingested, (\d+) skipped, (\d+) failed", text)  # the summary line survived
+        assert summary, text
+        ingested, skipped, failed = map(int, summary.groups())
+        assert failed >= 1 and ingested + skipped + failed == 6, text  # every file accounted for
+        assert re.search(r"failed\s+clip\d\.mp4: .*space", text, re.IGNORECASE), text  # and why it failed
         assert not list(db.rglob("*.tmp"))
         with Library.open(db) as lib:  # opens and is consistent
             known = lib.catalog.fingerprints()
@@ -249,11 +250,6 @@ def test_a_full_disk_fails_files_not_the_summary_and_leaves_no_debris(clips, set
 
 
 # 8. the app ---------------------------------------------------------------------------------------------------
-
-
-def test_the_app_listens_on_this_machine_only():
-    cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
-    assert cfg["server"]["address"] == "127.0.0.1"
 
 
 def test_server_folders_are_limited_to_the_media_roots(tmp_path):

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +13,7 @@ import pytest
 from modules.ingest import ingest
 from modules.library import Library
 from modules.samples import SampleShot, make_clip
-from tests.conftest import cli_env
+from tests.conftest import cli_env, index_sizes
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -78,50 +76,41 @@ def test_cli_batch_with_broken_files_exits_zero_with_a_summary(broken_batch, set
     assert only_bad.returncode == 1 and "Traceback" not in only_bad.stderr + only_bad.stdout
 
 
-def _videos_committed(db: Path) -> int:
-    try:
-        with sqlite3.connect(f"file:{db / 'catalog.sqlite'}?mode=ro", uri=True, timeout=1) as c:
-            return c.execute("SELECT count(*) FROM videos").fetchone()[0]
-    except sqlite3.Error:
-        return 0
-
-
-@pytest.mark.parametrize("kill_when", ["early", "after_first_video"])
-def test_killed_ingest_leaves_a_library_that_opens_and_the_next_run_finishes(clips, settings, tmp_path, kill_when):
+@pytest.mark.parametrize("kill_at, committed", [
+    ("thumbs-written:1", 0),  # the first video's thumbnails on disk, its rows not yet written
+    ("mid-commit:1", 0),  # the first video's rows written, the transaction open
+    ("mid-commit:3", 2),
+    ("committed:2", 2),  # two videos committed, no index cache saved yet
+    ("index-saved:2", 6),  # every video committed, the second of the index caches written, the rest not
+])
+def test_killed_ingest_leaves_a_library_that_opens_and_the_next_run_finishes(clips, settings, tmp_path, kill_at,
+                                                                             committed):
     folder = tmp_path / "in"
     folder.mkdir()
-    # the last three are copies of the first three with extra bytes, so they are new content; six, as
-    # a batch commits a video up to MAX_PENDING videos later (while the picture model loads)
+    # the last three are copies of the first three with extra bytes, so they are new content
     for i, name in enumerate(["station", "garden", "kitchen"] * 2):
         dst = folder / f"{i}_{name}.mp4"
         shutil.copy(clips[name], dst)
         if i >= 3:
             with open(dst, "ab") as f:
                 f.write(b"\0" * 1024)
-    env = cli_env(settings)
+    env = {**cli_env(settings), "SCENE_FINDER_KILL_AT": kill_at}
     cmd = [sys.executable, "main.py", "ingest", str(folder)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    if kill_when == "early":
-        time.sleep(4.0)
-    else:
-        while _videos_committed(settings.db_dir) < 1 and time.time() < deadline and proc.poll() is None:
-            time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    killed = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert killed.returncode == -signal.SIGKILL, (killed.returncode, killed.stderr[-2000:])
+    env.pop("SCENE_FINDER_KILL_AT")
 
-    if (settings.db_dir / "catalog.sqlite").exists():
-        with Library.open(settings.db_dir) as lib:  # opens and answers
-            n = lib.count("videos")
-            assert lib.index("dialogue") is None or lib.index("dialogue").ntotal == lib.count("segments")
-            if kill_when == "after_first_video":
-                assert 1 <= n < 6
+    with Library.open(settings.db_dir) as lib:  # opens and answers
+        assert lib.count("videos") == committed
+        assert all(size == lib.count("segments") for size in index_sizes(lib, "dialogue"))
+        if committed:
+            assert lib.index("visual").ntotal == lib.count("keyframes")
 
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     with Library.open(settings.db_dir) as lib:
         assert lib.count("videos") == 6
-        assert lib.index("dialogue").ntotal == lib.count("segments")
+        assert index_sizes(lib, "dialogue") == [lib.count("segments")] * 2
         assert lib.index("visual").ntotal == lib.count("keyframes")
         names = sorted(v["name"] for v in lib.videos())
     assert names == sorted(p.name for p in folder.iterdir())

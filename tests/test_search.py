@@ -36,7 +36,7 @@ def add_text_video(lib: Library, engines, name: str, shots: list[tuple[float, fl
         keyframes=[Keyframe(i, (s + e) / 2, encode_jpeg(rgb)) for i, (s, e, _) in enumerate(shots)],
         segments=segs,
         keyframe_vectors=engines.visual.encode_images([rgb] * len(shots)),
-        segment_vectors=engines.text.embed_passages([g.text for g in segs]),
+        segment_vectors={m.key: m.embed_passages([g.text for g in segs]) for m in engines.texts},
         language="ko",
     )
     lib.add_video(result)
@@ -92,7 +92,7 @@ def test_quoted_korean_dialogue_matches_across_spacing_variants(searcher):
 
 
 def test_one_moment_is_one_hit(searcher):
-    res = searcher.search("우산을 가져와 비가 온대", top_k=5)
+    res = searcher.search("우산을 가져와 비가 온대", top_k=3)
     hog = [h for h in res.hits if _where(h, searcher) in (("hogwarts.mp4", 2), ("hogwarts.mp4", 3))]
     # shots 2 and 3 both talk about the umbrella and are neighbours: one moment
     assert len(hog) == 1, [(_where(h, searcher), h.evidence) for h in res.hits]
@@ -100,14 +100,47 @@ def test_one_moment_is_one_hit(searcher):
     assert len(shot_ids) == len(set(shot_ids))
 
 
+def test_five_hits_whenever_five_shots_matched_even_if_neighbours_fold(clips, base_settings, engines, tmp_path):
+    """Two videos, two lines each in neighbouring shots: two moments, four shots with dialogue. The
+    answer still has a hit for each of those shots (folded neighbours come back after the moments),
+    never the same shot twice, and never a shot with no evidence (the silent third shot)."""
+    settings = base_settings.with_overrides(db_dir=tmp_path / "db", weight_visual=0.0)
+    ingest([clips["station"], clips["garden"]], settings, engines=engines)
+    s = Searcher(settings, engines)
+    try:
+        res = s.search("기차를 타러 가야 해", top_k=5)
+        three = s.search("기차를 타러 가야 해", top_k=3)
+    finally:
+        s.close()
+    assert len(res.hits) == 4 and len({h.shot_id for h in res.hits}) == 4
+    assert all(h.scores["dialogue"] is not None for h in res.hits)
+    assert len(three.hits) == 3
+    # the two moments come first, each shown by its best shot; then the neighbours folded into them
+    assert "train" in res.hits[0].text.lower()
+    assert {Path(h.video).name for h in res.hits[:2]} == {"station.mp4", "garden.mp4"}
+
+
+def test_the_querys_words_found_in_order_in_a_line_are_a_confident_match(searcher):
+    res = searcher.search("the ticket office")
+    top = res.hits[0]
+    assert _where(top, searcher) == ("station.mp4", 0)
+    assert top.confident and top.confidence_label == "high" and "exact quote" in top.evidence
+    assert not res.no_confident_match
+    # one word is not a remembered line: no literal match, judged by meaning alone
+    assert "exact quote" not in searcher.search("office").hits[0].evidence
+
+
 def test_unrelated_query_says_no_confident_match_and_still_shows_five(library, engines):
-    # the calibrated channels do not vouch; the tiny random visual model has no calibration, so it is left out
-    s = Searcher(library.with_overrides(weight_visual=0.0), engines)
+    # the calibrated channels do not vouch; the picture channel is on (a random test model with no
+    # calibration, so it gives no verdict) and does not hide that nothing matched
+    s = Searcher(library, engines)
+    assert s.channels["visual"] == "on"
     for q in ("a spaceship landing on mars", "주식 시장이 폭락했다"):
         res = s.search(q, top_k=5)
         assert res.no_confident_match, q
         assert len(res.hits) == 5 and not any(h.confident for h in res.hits), q  # the grid is never empty
-        assert all(h.confidence_label == "low" and h.confidence < 0.5 for h in res.hits), q
+        assert all(h.confidence_label in ("low", "unknown") for h in res.hits), q
+        assert any(h.confidence_label == "low" and h.confidence < 0.5 for h in res.hits), q
         data = res.to_json()
         assert data["no_confident_match"] is True and [h["confident"] for h in data["hits"]] == [False] * 5
         assert res.closest == res.hits[0]
@@ -146,8 +179,8 @@ def test_bad_queries_get_a_clear_error(searcher, bad):
 @pytest.mark.parametrize("odd", ["'; DROP TABLE videos; --", "../../etc/passwd", 'a "b', "SELECT * FROM shots"])
 def test_sql_and_path_like_text_is_just_text(searcher, odd):
     res = searcher.search(odd)
-    assert isinstance(res.no_confident_match, bool)
-    assert searcher.lib.count("videos") == 4
+    assert len(res.hits) == 5 and res.query == odd.strip()  # answered like any query
+    assert searcher.lib.count("videos") == 4 and searcher.lib.count("segments") == 10  # nothing run or dropped
 
 
 def test_query_parsing_separates_quotes_from_the_picture():
