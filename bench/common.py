@@ -17,6 +17,20 @@ if str(ROOT) not in sys.path:  # bench scripts run as `python bench/x.py` from t
     sys.path.insert(0, str(ROOT))
 
 
+def commit() -> str:
+    """The commit the figures were taken on ("+changes" when the working tree differed from it)."""
+    import subprocess
+
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+changes" if dirty else "")
+
+
 def machine() -> dict:
     import psutil
 
@@ -31,9 +45,9 @@ def machine() -> dict:
 
 def write_results(name: str, figures: dict, markdown: str) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    figures = {"machine": machine(), **figures}
+    figures = {"machine": machine(), "commit": commit(), **figures}
     (RESULTS / f"{name}.json").write_text(json.dumps(figures, indent=2, ensure_ascii=False))
     path = RESULTS / f"{name}.md"
-    path.write_text(markdown.rstrip() + f"\n\nMachine: {figures['machine']}\n")
+    path.write_text(markdown.rstrip() + f"\n\nMachine: {figures['machine']}; commit {figures['commit']}\n")
     print(markdown)
     return path

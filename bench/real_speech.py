@@ -63,12 +63,9 @@ def compose(name: str, lines: list[tuple[str, str]], height: int = 720, seed: in
     ``lines``: (key, Asterisk prompt name).
     Returns the video and, per line, {"key", "start_s", "end_s"} (cached).
     """
-    folder = WORK / "real_speech"
-    out = folder / f"{name}_{height}p.mp4"
-    meta = out.with_suffix(".json")
-    if out.exists() and meta.exists():
-        return out, json.loads(meta.read_text())
-    folder.mkdir(parents=True, exist_ok=True)
+    out = WORK / "real_speech" / f"{name}_{height}p.mp4"
+    if out.exists() and out.with_suffix(".json").exists():
+        return out, json.loads(out.with_suffix(".json").read_text())
     rng = random.Random(seed)
     pieces, spoken, t = [np.zeros(int(lead_s * RATE), np.float32)], [], lead_s
     for key, source in lines:
@@ -77,10 +74,25 @@ def compose(name: str, lines: list[tuple[str, str]], height: int = 720, seed: in
         gap = rng.uniform(*gap_s)
         pieces += [audio, np.zeros(int(gap * RATE), np.float32)]
         t += len(audio) / RATE + gap
-    wav = folder / f"{name}.s16"
-    (np.clip(np.concatenate(pieces), -1, 1) * 32767).astype(np.int16).tofile(wav)
+    return compose_audio(name, np.concatenate(pieces), spoken, height, seed, rng)
 
-    # the picture: pieces of the real footage, 2-6 s each, cycling through the sources
+
+def compose_audio(name: str, audio: np.ndarray, spoken: list[dict], height: int = 720,
+                  seed: int = 0, rng: random.Random | None = None) -> tuple[Path, list[dict]]:
+    """A video of real footage cut every 2-6 s (cycling through the sources) under ``audio`` (float32
+    mono 16 kHz), with ``spoken`` (where each line is) saved beside it; cached. ``rng`` (else one
+    seeded with ``seed``) draws the cuts."""
+    folder = WORK / "real_speech"
+    out = folder / f"{name}_{height}p.mp4"
+    meta = out.with_suffix(".json")
+    if out.exists() and meta.exists():
+        return out, json.loads(meta.read_text())
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = rng or random.Random(seed)
+    t = len(audio) / RATE
+    wav = folder / f"{name}.s16"
+    (np.clip(audio, -1, 1) * 32767).astype(np.int16).tofile(wav)
+
     srcs = footage(height)
     lengths = {s: duration_s(s) for s in srcs}
     cmd, filters, total, i = ["ffmpeg", "-v", "error", "-y"], [], 0.0, 0

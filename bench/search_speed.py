@@ -4,11 +4,11 @@
 
 Each size is a real library (SQLite catalogue + FAISS indexes, built through the
 library's own code) of synthetic videos: 1,000 shots a video, one keyframe
-(512-d) and one dialogue line (384-d) a shot, vectors drawn around 2,000 random
-centres so that they cluster as real embeddings do. Queries run end to end
-through Searcher.search: the real e5 query encoder, a text tower of the CPU
-preset's size (random weights, see bench/stand_ins.py), both FAISS searches, fusion
-and the catalogue look-ups of the hits. The approximate index's recall@10 against
+(512-d) and one dialogue line a shot, embedded by both text models (384-d e5, 512-d
+USE-m), vectors drawn around 2,000 random centres so that they cluster as real
+embeddings do. Queries run end to end through Searcher.search: both real text query
+encoders, a text tower of the CPU preset's size (random weights, see bench/stand_ins.py),
+the three FAISS searches, fusion and the catalogue look-ups of the hits. The approximate index's recall@10 against
 exact search is measured on the same library.
 Writes bench/results/search_speed.{json,md}.
 """
@@ -30,7 +30,6 @@ from common import WORK, write_results  # noqa: E402
 from stand_ins import bench_visual_settings  # noqa: E402
 
 from modules.engines import load_engines  # noqa: E402
-from modules.channels import get  # noqa: E402
 from modules.library import Library  # noqa: E402
 from modules.schema import Keyframe, Segment, Shot, VideoInfo, VideoResult  # noqa: E402
 from modules.search import Searcher  # noqa: E402
@@ -49,7 +48,8 @@ def clustered(rng, n: int, d: int, centres: np.ndarray) -> np.ndarray:
 
 def build(db: Path, n_shots: int, engines, seed: int = 0) -> float:
     rng = np.random.default_rng(seed)
-    cv, ct = rng.normal(size=(2000, 512)).astype(np.float32), rng.normal(size=(2000, 384)).astype(np.float32)
+    cv = rng.normal(size=(2000, 512)).astype(np.float32)
+    ct = {m.key: rng.normal(size=(2000, m.dim)).astype(np.float32) for m in engines.texts}
     t = time.perf_counter()
     with Library.open(db, create=True, writable=True) as lib:
         lib.check_models(engines.stamps(), for_write=True)
@@ -62,7 +62,7 @@ def build(db: Path, n_shots: int, engines, seed: int = 0) -> float:
                 keyframes=[Keyframe(i, 4.0 * i + 2.0, b"") for i in range(SHOTS_PER_VIDEO)],
                 segments=[Segment(i, 4.0 * i, 4.0 * i + 2.0, f"line {v}-{i}", "en") for i in range(SHOTS_PER_VIDEO)],
                 keyframe_vectors=clustered(rng, SHOTS_PER_VIDEO, 512, cv),
-                segment_vectors=clustered(rng, SHOTS_PER_VIDEO, 384, ct),
+                segment_vectors={k: clustered(rng, SHOTS_PER_VIDEO, c.shape[1], c) for k, c in ct.items()},
             ))
         lib.save_indexes()
     return time.perf_counter() - t
@@ -72,7 +72,7 @@ def recall_vs_exact(lib: Library, channel: str, dim: int, rng) -> float | None:
     idx = lib.index(channel)
     if idx.info.kind == "flat":
         return None
-    ids, vecs = lib.catalog.vectors(get(channel), dim)
+    ids, vecs = lib.catalog.vectors(channel, dim)
     exact = VectorIndex.build(ids, vecs, exact_max=10**12)
     q = vecs[rng.choice(len(vecs), 200, replace=False)] + 0.3 / np.sqrt(dim) * rng.normal(size=(200, dim)).astype(np.float32)
     _, got = idx.search(q, 10)
@@ -118,13 +118,13 @@ def main() -> None:
         rng = np.random.default_rng(1)
         row = {
             "shots": n,
-            "index": {ch: searcher.lib.index(ch).info.kind for ch in ("visual", "dialogue")},
+            "index": {sp: searcher.lib.index(sp).info.kind for sp in ["visual", *searcher.spaces["dialogue"]]},
             "p50_ms": round(float(np.percentile(lat, 50)), 1),
             "p95_ms": round(float(np.percentile(lat, 95)), 1),
             "encode_p50_ms": round(float(np.percentile(enc, 50)), 1),
             "search_p50_ms": round(float(np.percentile(np.array(lat) - np.array(enc), 50)), 1),
-            "recall_at_10": {"visual": recall_vs_exact(searcher.lib, "visual", 512, rng),
-                             "dialogue": recall_vs_exact(searcher.lib, "dialogue", 384, rng)},
+            "recall_at_10": {sp: recall_vs_exact(searcher.lib, sp, searcher.lib.channel_stamp(sp).dim, rng)
+                             for sp in ["visual", *searcher.spaces["dialogue"]]},
             "library_open_s": round(open_s, 2),
             "build_s": round(build_s, 1) if build_s else None,
             "index_memory_mib": round((rss - rss0) / 2**20),
@@ -136,7 +136,8 @@ def main() -> None:
         del searcher
         gc.collect()
     md = ["# Search speed (bench/search_speed.py)", "",
-          "End to end per query with warm models (query encoders + both FAISS searches + fusion + catalogue look-ups), "
+          "End to end per query with warm models (three query encoders + three FAISS searches + fusion + catalogue "
+          "look-ups), "
           f"{len(QUERIES)} queries x {args.repeats}.", "",
           "| shots | index | p50 ms | p95 ms | of which encoding p50 | search+fusion p50 | recall@10 vs exact | index RAM MiB | process RSS MiB |",
           "|---|---|---|---|---|---|---|---|---|"]
