@@ -18,13 +18,15 @@ if str(ROOT) not in sys.path:  # bench scripts run as `python bench/x.py` from t
 
 
 def commit() -> str:
-    """The commit the figures were taken on ("+changes" when the working tree differed from it)."""
+    """The commit the figures were taken on ("+changes" when the code in the working tree differed from it;
+    documentation and results files do not count)."""
     import subprocess
 
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
                               check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "main.py", "modules",
+                                "models", "pages", "bench/*.py", "requirements*.txt"], cwd=ROOT,
                                capture_output=True, text=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
