@@ -262,11 +262,13 @@ def test_the_video_language_is_the_one_most_windows_were_heard_in():
 def test_query_centring_orders_candidates_but_evidence_keeps_the_raw_similarity(speech_library, engines):
     from modules.channels import DIALOGUE
     from modules.query import parse_query
-    from modules.search import NO_CENTRING
+    from modules.search import NO_CENTRING, Centring
 
     s = Searcher(speech_library.with_overrides(weight_visual=0.0), engines)
     try:
-        assert s.centring.shift > 0 and set(s.centring.means) == {m.key for m in engines.texts}  # calibrated
+        # the calibration keeps each model's mean query per language (bench/quality.py decides the shift)
+        assert set(s.centring.means) == {m.key for m in engines.texts}
+        s.centring = Centring(0.75, s.centring.means)
         query = parse_query("족제비가 전화 시스템을 먹어 버렸다")
         qvecs = {m.key: m.embed_queries([query.dialogue_text])[0] for m in engines.texts}
         centred = s._text(DIALOGUE, query, qvecs, None)
