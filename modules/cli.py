@@ -190,6 +190,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         print("interrupted; the library keeps what was committed. Run the same command to go on.", file=sys.stderr)
+        if "ray" in sys.modules:  # Ray interrupted mid-start can crash the interpreter's teardown (SIGSEGV):
+            sys.stdout.flush()  # the library is closed by now, so leave without it
+            sys.stderr.flush()
+            import os
+
+            os._exit(130)
         return 130
 
 

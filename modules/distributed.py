@@ -135,6 +135,7 @@ def run_on_ray(todo: list, settings: Settings, commit: Callable, progress) -> di
     if not ray.is_initialized():
         kw = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING,
                   runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})
+        faults.point("ray-init")
         if settings.ray_address == "local" and not os.environ.get("RAY_ADDRESS"):
             _init(ray, "a local Ray runtime", num_cpus=os.cpu_count(), **kw)  # a runtime of this machine's cores
         else:  # the cluster --ray names, or RAY_ADDRESS
@@ -183,6 +184,7 @@ def run_on_ray(todo: list, settings: Settings, commit: Callable, progress) -> di
                 ref = actor.process.remote(str(path), item[2], size, ray.put(data) if data is not None else None)
                 running[ref] = (actor, item, attempt)
                 progress.video_started(path, _duration(path))
+                faults.point("ray-dispatched")
             if not running:  # what was left was gone before it could be handed out
                 continue
             ready, _ = ray.wait(list(running), num_returns=1)

@@ -158,3 +158,30 @@ def test_a_file_gone_before_it_was_handed_out_is_said_as_gone(runtime, settings,
     run_on_ray([(tmp_path / "deleted.mp4", None, "0" * 32)], settings.with_overrides(ray_address="local"), commit,
                IngestProgress())
     assert committed and "no longer there" in committed[0] and "mounted" not in committed[0]
+
+
+@pytest.mark.parametrize("when", ["ray-init+2", "ray-init+4.5", "ray-dispatched"])  # early and late in its start
+def test_ctrl_c_of_the_driver_says_interrupted_and_the_next_run_goes_on(clips, settings, tmp_path, when):
+    """Ctrl+C reaches the driver's whole process group (the Ray runtime it started too), while Ray starts
+    or once a video is handed out: the driver says so, exits 130, and the same command then finishes."""
+    import subprocess
+    import sys
+
+    from tests.conftest import cli_env
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("station", "garden"):
+        shutil.copy(clips[name], folder / f"{name}.mp4")
+    env = {**cli_env(settings), "SCENE_FINDER_INTERRUPT_AT": when}
+    cmd = [sys.executable, "main.py", "ingest", str(folder), "--ray"]
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=300,
+                         start_new_session=True)  # a group of its own, as a terminal gives a command
+    assert out.returncode == 130, (out.returncode, out.stderr[-2000:])
+    assert "interrupted; the library keeps what was committed" in out.stderr
+    env.pop("SCENE_FINDER_INTERRUPT_AT")
+    again = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-2000:]
+    with Library.open(settings.db_dir) as lib:
+        assert sorted(v["name"] for v in lib.videos()) == ["garden.mp4", "station.mp4"]
