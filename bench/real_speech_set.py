@@ -172,13 +172,20 @@ def videos() -> dict[str, list[tuple[str, str]]]:
 
 def queries() -> list[dict]:
     """Every query with its kind, the line it looks for and its split."""
+    return queries_of(LINES)
+
+
+def queries_of(rows) -> list[dict]:
+    """Queries from rows of (line key, Korean query, English paraphrase or "", partial quote or ""), Korean
+    fragments on even rows and paraphrases on odd ones; rows 0-1 tune, 2-3 report, ... (both kinds each
+    side, a line and all its queries on one side)."""
     out = []
-    for i, (prompt, ko, en, quote) in enumerate(LINES):
-        split = "tune" if (i // 2) % 2 == 0 else "report"  # rows 0-1 tune, 2-3 report, ...: both kinds each side
+    for i, (key, ko, en, quote) in enumerate(rows):
+        split = "tune" if (i // 2) % 2 == 0 else "report"
         kind = "ko_fragment" if i % 2 == 0 else "ko_paraphrase"
-        out.append({"q": ko, "kind": kind, "line": prompt, "split": split})
+        out.append({"q": ko, "kind": kind, "line": key, "split": split})
         if en:
-            out.append({"q": en, "kind": "en_paraphrase", "line": prompt, "split": split})
+            out.append({"q": en, "kind": "en_paraphrase", "line": key, "split": split})
         if quote:
-            out.append({"q": f'"{quote}"', "kind": "en_partial_quote", "line": prompt, "split": split})
+            out.append({"q": f'"{quote}"', "kind": "en_partial_quote", "line": key, "split": split})
     return out

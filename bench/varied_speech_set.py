@@ -148,16 +148,9 @@ QUERIES: dict[str, tuple[str, str, str]] = {
 
 def queries() -> list[dict]:
     """Every query with its kind, the line it looks for and its split (as real_speech_set.queries)."""
-    out = []
-    for i, (key, (ko, en, quote)) in enumerate(QUERIES.items()):
-        split = "tune" if (i // 2) % 2 == 0 else "report"
-        kind = "ko_fragment" if i % 2 == 0 else "ko_paraphrase"
-        out.append({"q": ko, "kind": kind, "line": key, "split": split})
-        if en:
-            out.append({"q": en, "kind": "en_paraphrase", "line": key, "split": split})
-        if quote:
-            out.append({"q": f'"{quote}"', "kind": "en_partial_quote", "line": key, "split": split})
-    return out
+    from real_speech_set import queries_of
+
+    return queries_of([(key, *q) for key, q in QUERIES.items()])
 
 
 # --- the recordings -------------------------------------------------------------------------------

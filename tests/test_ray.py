@@ -101,6 +101,17 @@ def test_shipped_files_are_ingested_under_their_own_paths(runtime, clips, settin
 def test_a_path_no_worker_can_read_is_refused_with_what_to_do(runtime, clips, settings, tmp_path):
     from modules.distributed import run_on_ray
 
+    committed, commit = _reported()
+
+    gone = tmp_path / "only_on_the_driver.mp4"
+    shutil.copy(clips["kitchen"], gone)
+    run_on_ray([(gone, None, "0" * 32)], settings.with_overrides(ray_address="local"), commit,
+               _SizeLies(gone))
+    assert committed and "cannot read" in committed[0] and "--ray-ship-mb" in committed[0]
+
+
+def _reported():
+    """(what the driver reported, the commit callback that collects it)."""
     committed = []
 
     def commit(item, outcome):
@@ -109,11 +120,7 @@ def test_a_path_no_worker_can_read_is_refused_with_what_to_do(runtime, clips, se
         except Exception as exc:  # noqa: BLE001 - what the driver would report
             committed.append(str(exc))
 
-    gone = tmp_path / "only_on_the_driver.mp4"
-    shutil.copy(clips["kitchen"], gone)
-    run_on_ray([(gone, None, "0" * 32)], settings.with_overrides(ray_address="local"), commit,
-               _SizeLies(gone))
-    assert committed and "cannot read" in committed[0] and "--ray-ship-mb" in committed[0]
+    return committed, commit
 
 
 class _SizeLies(IngestProgress):
@@ -147,13 +154,7 @@ def test_a_video_whose_worker_dies_every_time_is_given_up_after_three_tries(runt
 def test_a_file_gone_before_it_was_handed_out_is_said_as_gone(runtime, settings, tmp_path):
     from modules.distributed import run_on_ray
 
-    committed = []
-
-    def commit(item, outcome):
-        try:
-            outcome()
-        except Exception as exc:  # noqa: BLE001 - what the driver would report
-            committed.append(str(exc))
+    committed, commit = _reported()
 
     run_on_ray([(tmp_path / "deleted.mp4", None, "0" * 32)], settings.with_overrides(ray_address="local"), commit,
                IngestProgress())
