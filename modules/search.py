@@ -506,8 +506,8 @@ class Searcher:
 
     def _probability(self, channel: str, m: ChannelMatch) -> float | None:
         cal = self._calibration(channel, m)
-        # a picture curve is over its model's one similarity
-        scores = m.model_scores if CHANNELS[channel].is_text or cal is None else {k: m.score for k in cal.weights}
+        # a text match has a similarity per model; a picture curve is over its one model's similarity
+        scores = m.model_scores if CHANNELS[channel].is_text else {k: m.score for k in (cal.weights if cal else ())}
         return ranking.probability(scores, cal, m.exact_quote)
 
     def _passes(self, channel: str, m: ChannelMatch) -> bool | None:
