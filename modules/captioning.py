@@ -102,7 +102,7 @@ def caption_span(path: Path, start_s: float, end_s: float, settings: Settings, l
         progress("transcribing the dialogue")
         audio = decode_audio(path, start_s, end_s)
         if audio is not None and len(audio):
-            tr = transcriber.transcribe(audio)
+            tr = transcriber.transcribe(audio, settings.asr_language or None)
             dialogue = [{"start_s": round(start_s + ln.start_s, 2), "end_s": round(start_s + ln.end_s, 2),
                          "text": ln.text} for ln in tr.lines]
         timings["asr_s"] = time.perf_counter() - t

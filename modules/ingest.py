@@ -191,7 +191,8 @@ def start_video(path: Path, engines: Engines, settings: Settings, progress: Inge
     # Dialogue runs beside the picture pass: CTranslate2 and the video decoder both release the GIL.
     pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
     # (the models may still be loading: each is waited for in the thread that uses it)
-    asr_future = pool.submit(_transcribe, path, engines) if info.has_audio and engines.asr_loaded else None
+    asr_future = (pool.submit(_transcribe, path, engines, settings.asr_language or None)
+                  if info.has_audio and engines.asr_loaded else None)
     # text on screen is read from the same decode, in its own thread
     read_text = settings.ocr and engines.ocr_loaded
     ocr = ScreenTextStage(lambda: engines.ocr, settings.ocr_every_s, settings.ocr_width) if read_text else None
@@ -260,12 +261,14 @@ def start_video(path: Path, engines: Engines, settings: Settings, progress: Inge
     return PendingVideo(result, vectors, t0)
 
 
-def _transcribe(path: Path, engines: Engines):
+def _transcribe(path: Path, engines: Engines, language: str | None):
+    """(transcript or None, seconds); ``language``: the one to decode in (``Settings.asr_language``), or
+    None to detect it."""
     t = time.perf_counter()
     audio = decode_audio(path)
     if audio is None or len(audio) == 0:
         return None, time.perf_counter() - t
-    return engines.transcriber.transcribe(audio), time.perf_counter() - t
+    return engines.transcriber.transcribe(audio, language), time.perf_counter() - t
 
 
 def ingest(

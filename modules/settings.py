@@ -88,7 +88,9 @@ class Settings:
     # --- dialogue -----------------------------------------------------------
     asr_backend: str = "faster-whisper"  # or "openai-whisper"
     asr_model: str = ""  # "" = preset for the device (base on CPU, large-v3 on GPU)
-    asr_language: str = ""  # "" = detect
+    # The language the dialogue is decoded in, a Whisper code ("ko", "en"); "" = detected per window. For a
+    # library in one language Whisper then never mistakes a quiet line for another language.
+    asr_language: str = ""
     asr_beam: int = 0  # 0 = preset for the device (greedy on CPU, 5 on GPU)
     # Speech (cut by voice activity) is decoded this many windows at a time (faster-whisper's batched
     # pipeline): 1.2x faster than one window at a time on 2 CPU cores, more on a GPU; 1 = sequential.

@@ -232,3 +232,12 @@ def test_a_video_whose_speech_recognition_failed_is_tried_again_by_the_next_inge
         assert lib.count("videos") == 1 and not lib.catalog.dialogue_failed(lib.videos()[0]["id"])
     third = ingest([clips["garden"]], settings, engines=engines)
     assert [o.status for o in third.outcomes] == ["skipped"]  # and now it is done
+
+
+def test_the_dialogue_language_setting_is_the_language_decoded_in(clips, settings, engines):
+    """SCENE_FINDER_ASR_LANGUAGE: asked for Korean, Whisper decodes the English line as Korean (what a
+    Korean library wants for quiet lines Whisper would otherwise call another language)."""
+    ingest([clips["garden"]], settings.with_overrides(asr_language="ko"), engines=engines)
+    video = _described(settings)["garden.mp4"]
+    assert video["language"] == "ko" and video["dialogue"]
+    assert not any("umbrella" in d["text"].lower() for d in video["dialogue"])  # not heard as English
