@@ -17,7 +17,7 @@ from pathlib import Path
 from modules.errors import USER_ERRORS, SceneFinderError
 from modules.export import one_line
 from modules.schema import mmss
-from modules.settings import Settings
+from modules.settings import FLAGS, Settings
 
 log = logging.getLogger("scene_finder")
 
@@ -37,7 +37,7 @@ def _model_flags(p: argparse.ArgumentParser) -> None:
 
 def _caption_flags(p: argparse.ArgumentParser, adapter: bool = True) -> None:
     p.add_argument("--caption-model", help="vision-language model, name or folder (default: the device preset)")
-    p.add_argument("--frames", type=int, help="frames sampled per clip (default 4)")
+    p.add_argument("--frames", dest="caption_frames", type=int, help="frames sampled per clip (default 4)")
     if adapter:
         p.add_argument("--no-adapter", action="store_true", help="the base model alone, without lora_weights/")
 
@@ -163,11 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    keys = ["db_dir", "device", "visual_model", "visual_pretrained", "visual_config", "text_models",
-            "asr_backend", "asr_model", "offline", "workers", "top_k", "caption_model", "ocr",
-            "ray_address", "ray_workers", "ray_cpus_per_worker", "ray_ship_mb"]
-    settings = Settings.from_env().with_overrides(**{k: getattr(args, k, None) for k in keys})
-    return settings.with_overrides(caption_frames=getattr(args, "frames", None))
+    """The environment's settings, with what the command's flags said (each flag's dest is its setting)."""
+    return Settings.from_env().with_overrides(**{name: getattr(args, name, None) for name in FLAGS})
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,7 +29,7 @@ from models.transcriber import Transcriber, load_transcriber
 from models.weights import WeightsUnavailable
 from modules.channels import CHANNELS, space
 from modules.manifest import ChannelStamp
-from modules.settings import Settings
+from modules.settings import MODEL_FIELDS, Settings
 
 log = logging.getLogger(__name__)
 
@@ -124,10 +124,6 @@ class Engines:
             "ocr": self.ocr.identity if self.ocr else f"off ({self.ocr_note})",
         }
 
-
-MODEL_FIELDS = ("device", "offline", "cache_dir", "text_models", "visual_model", "visual_pretrained", "visual_config",
-                "embed_batch", "asr_backend", "asr_model", "asr_beam", "asr_batch", "ocr", "ocr_detect_side",
-                "ocr_gate_side", "ocr_min_confidence", "threads")
 
 
 def load_engines(settings: Settings, with_asr: bool = True, with_visual: bool = True,
