@@ -163,10 +163,17 @@ class Catalog:
                 out[f"{ch.name}.{model_key(stamp['model'])}"] = ch
         return out
 
-    @property
-    def legacy_spaces(self) -> dict[str, str]:
-        """A library from before spaces opened read-only: channel name -> the space its vectors are."""
-        return {ch.name: space for space, ch in self._legacy.items()}
+    def named_as_spaces(self, channels: dict) -> dict:
+        """A manifest's channel stamps with each text channel of a library from before spaces renamed to
+        the space its vectors are (``dialogue`` -> ``dialogue.multilingual-e5-small``) and stamped with the
+        model, not its backend; a text channel that was off is left out (its spaces start when it is on).
+        A library made with spaces has no such names: its stamps come back as they are."""
+        if not isinstance(channels, dict):
+            return channels
+        out = {k: v for k, v in channels.items() if k not in {ch.name for ch in TEXT_CHANNELS}}
+        for space, ch in self._legacy.items():
+            out[space] = {**channels[ch.name], "model": channels[ch.name]["model"].split("@")[0]}
+        return out
 
     def _move_text_vectors(self) -> None:
         """A library from before spaces: its text vectors move, in one transaction, from beside their
@@ -174,20 +181,14 @@ class Catalog:
         if self.meta("vectors_moved"):
             return
         with self.transaction():
-            manifest = self.meta("manifest", {}) or {}
-            channels = manifest.get("channels", {}) if isinstance(manifest, dict) else {}
-            for space, ch in self._legacy_spaces().items():
+            for space, ch in self._legacy.items():
                 if ch.table in self.tables:
                     self._q(f"INSERT OR REPLACE INTO vectors(space, row_id, vec) SELECT ?, id, {ch.vector_column} "
                             f"FROM {ch.table} WHERE {ch.vector_column} IS NOT NULL", (space,))
                     self._q(f"UPDATE {ch.table} SET {ch.vector_column}=NULL WHERE {ch.vector_column} IS NOT NULL")
-                stamp = dict(channels.pop(ch.name))
-                stamp["model"] = stamp["model"].split("@")[0]  # the model, not its backend
-                channels[space] = stamp
-            for ch in TEXT_CHANNELS:
-                channels.pop(ch.name, None)  # a text channel that was off: its spaces start when it is on
+            manifest = self.meta("manifest", {}) or {}
             if isinstance(manifest, dict) and "channels" in manifest:
-                self.set_meta("manifest", manifest)
+                self.set_meta("manifest", {**manifest, "channels": self.named_as_spaces(manifest["channels"])})
             self.set_meta("vectors_moved", 1)
             self.bump(rebuild=[ch.name for ch in TEXT_CHANNELS])
         self._legacy = {}

