@@ -385,10 +385,18 @@ class Searcher:
                         literal[row_id] = (sim, at)  # an unquoted query counts only word for word
         wanted = found | set(literal)
         rows = self.lib.catalog.by_id(spec.table, wanted)
-        stored = {sp: self.lib.catalog.vectors_by_id(sp, wanted) for sp in refs}
-        raw = {sp: {rid: float(v @ qvecs[model_key_of(sp)]) for rid, v in stored[sp].items()} for sp in refs}
-        z = {sp: dict(zip(stored[sp], ranking.zscores(np.array([v @ ranked_by[sp] for v in stored[sp].values()]),
-                                                      refs[sp]))) for sp in refs}
+        raw, z = {}, {}  # space -> row -> raw cosine, and the z-score the row is ranked by
+        for sp in refs:
+            stored = self.lib.catalog.vectors_by_id(sp, wanted)
+            if not stored:
+                raw[sp] = z[sp] = {}
+                continue
+            q = qvecs[model_key_of(sp)]
+            mat = np.stack(list(stored.values()))
+            cos = mat @ q
+            ranked = cos if ranked_by[sp] is q else mat @ ranked_by[sp]  # the same query when not centred
+            raw[sp] = dict(zip(stored, cos.tolist()))
+            z[sp] = dict(zip(stored, ranking.zscores(ranked, refs[sp]).tolist()))
         best: dict[int, ChannelMatch] = {}
         for row_id in wanted:
             r = rows.get(row_id)
