@@ -190,9 +190,11 @@ def export(items: Sequence[Moment], folder: Path, query: str = "", clips: bool =
 
 
 def _clip_name(i: int, m: Moment) -> str:
-    """A clip file name from the video's: no separators or control characters, at most 80 characters."""
-    stem = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in one_line(m.video.stem))[:80].strip("._") or "clip"
-    return f"{i:02d}_{stem}_{m.start_s:.2f}-{m.end_s:.2f}.mp4"
+    """A clip file name from the video's, made safe as an upload's is (no folders, control or reserved
+    characters, a length the file system takes)."""
+    from modules.uploads import safe_filename
+
+    return f"{i:02d}_{Path(safe_filename(m.video.name)).stem}_{m.start_s:.2f}-{m.end_s:.2f}.mp4"
 
 
 def _ascii(text: str) -> str:

@@ -81,11 +81,13 @@ class Manifest:
             return []
         warnings = []
         added = {}
+        library_spaces = self.spaces()
+        kept_channels = {channel_of(name).name for name in library_spaces}
         asked = {channel_of(name).name for name in stamps}  # a caller that writes one channel checks that one
-        kept = {name for name in self.spaces() if channel_of(name).name in asked}
+        kept = {name for name in library_spaces if channel_of(name).name in asked}
         for space_name, want in stamps.items():
             have = self.channel_stamp(space_name)
-            if have is None and "." in space_name and self.spaces(channel_of(space_name).name):
+            if have is None and "." in space_name and channel_of(space_name).name in kept_channels:
                 note = (f"the library has no vectors of text model {want.model} yet; add them (text only, no "
                         f"speech recognition) with: python main.py reindex --text --db {self._file.parent}")
                 if note not in warnings:
