@@ -49,10 +49,53 @@ def _even(x: float) -> int:
     return max(2, int(round(x / 2)) * 2)
 
 
+class _Cutter:
+    """The state of one decode: each frame's time, the keyframe candidates of the shot still open, the
+    shots closed so far and their keyframes."""
+
+    def __init__(self, settings: Settings, thumb_width: int):
+        self.settings = settings
+        self.tw = thumb_width
+        self.thumb = FrameScaler()
+        self.times: list[float] = []
+        self.candidates: list[tuple[int, float, np.ndarray]] = []
+        self.shot_start_idx = 0
+        self.shots: list[Shot] = []
+        self.picked: list[PickedFrame] = []
+        self.next_cand_t = 0.0
+
+    def offer_candidate(self, idx: int, t: float, frame) -> None:
+        if t >= self.next_cand_t:
+            self.candidates.append((idx, t, upright_rgb(frame, self.tw, self.thumb)))
+            self.next_cand_t = t + 1.0 / self.settings.candidate_fps
+
+    def thin(self) -> None:
+        if len(self.candidates) > MAX_CANDIDATES_PER_SHOT:
+            self.candidates = self.candidates[::2]
+
+    def cut(self, cut: int, recent) -> None:
+        """A cut before decoded frame ``cut`` (its first frame is kept as a candidate)."""
+        _ensure_candidate(self.candidates, recent, cut, self.tw, self.thumb)
+        if self.shot_start_idx < cut < len(self.times):
+            self.close_shot(cut, self.times[cut])
+
+    def close_shot(self, end_idx: int, end_t: float) -> None:
+        start_t = self.times[self.shot_start_idx]
+        mine = [c for c in self.candidates if self.shot_start_idx <= c[0] < end_idx]
+        self.candidates = [c for c in self.candidates if c[0] >= end_idx]
+        if end_t - start_t <= 0:
+            return
+        index = len(self.shots)
+        self.shots.append(Shot(index, start_t, end_t))
+        self.picked.extend(PickedFrame(index, t, rgb)
+                           for t, rgb in _pick(mine, start_t, end_t, self.settings.keyframe_every_s))
+        self.shot_start_idx = end_idx
+
+
 def scan_video(info: VideoInfo, settings: Settings, progress: Callable[[float], None] | None = None,
                on_frame: Callable[[float, object], None] | None = None) -> ShotScan:
     """Decode ``info.path`` once: detect cuts and pick keyframes; ``on_frame(time_s, frame)``
-    sees every decoded frame too (the on-screen text stage samples from it).
+    sees every decoded frame too (the channels' readers sample from it).
 
     Raises VideoOpenFailure (from the decoder) when not one frame decodes.
     """
@@ -60,71 +103,42 @@ def scan_video(info: VideoInfo, settings: Settings, progress: Callable[[float], 
 
     fps = info.fps
     detector = make_shot_detector(settings.shot_detector, settings.shot_threshold, settings.min_shot_s, fps)
-    aspect = info.height / info.width
-    dw, dh = settings.detect_width, _even(settings.detect_width * aspect)
-    tw = settings.thumb_width
-
-    times: list[float] = []
+    dw, dh = settings.detect_width, _even(settings.detect_width * info.height / info.width)
+    state = _Cutter(settings, settings.thumb_width)
     numbers: list[int] = []  # each decoded frame's number in the stream (with reference_only, some are skipped)
     recent: deque = deque(maxlen=detector.lag_frames + 2)  # (idx, t, frame) to catch the first frame of a shot
-    candidates: list[tuple[int, float, np.ndarray]] = []
-    cand_step = 1.0 / settings.candidate_fps
-    next_cand_t = 0.0
-    shot_start_idx = 0
-    shots: list[Shot] = []
-    picked: list[PickedFrame] = []
     stats = DecodeStats()
     last_report = 0.0
     # the detector compares colour histograms of a small copy: the fast scaler is as good for that
-    small_copy, thumb = FrameScaler("bgr24", "FAST_BILINEAR"), FrameScaler()
-
-    def close_shot(end_idx: int, end_t: float) -> None:
-        nonlocal candidates, shot_start_idx
-        start_t = times[shot_start_idx]
-        mine = [c for c in candidates if shot_start_idx <= c[0] < end_idx]
-        candidates = [c for c in candidates if c[0] >= end_idx]
-        if end_t - start_t <= 0:
-            return
-        index = len(shots)
-        shots.append(Shot(index, start_t, end_t))
-        picked.extend(PickedFrame(index, t, rgb) for t, rgb in _pick(mine, start_t, end_t, settings.keyframe_every_s))
-        shot_start_idx = end_idx
-
+    small_copy = FrameScaler("bgr24", "FAST_BILINEAR")
     frames = iter_frames(info.path, stats, reference_only=settings.decode_reference_only,
                          skip_loop_filter=settings.decode_skip_loop_filter)
     for idx, (t, frame) in enumerate(frames):
-        times.append(t)
+        state.times.append(t)
         # the detector counts frames of the stream (its minimum shot length is in frames), not decoded ones
-        number = max(int(round(t * fps)), numbers[-1] + 1 if numbers else 0)
-        numbers.append(number)
+        numbers.append(max(int(round(t * fps)), numbers[-1] + 1 if numbers else 0))
         recent.append((idx, t, frame))
         if on_frame is not None:
             on_frame(t, frame)
         small = small_copy.array(frame, dw, dh)
-        if t >= next_cand_t:
-            candidates.append((idx, t, upright_rgb(frame, tw, thumb)))
-            next_cand_t = t + cand_step
-        for cut_number in detector.push(number, small):
-            cut = bisect.bisect_left(numbers, cut_number)  # the first decoded frame of the new shot
-            _ensure_candidate(candidates, recent, cut, tw, thumb)
-            if shot_start_idx < cut < len(times):
-                close_shot(cut, times[cut])
-        if len(candidates) > MAX_CANDIDATES_PER_SHOT:
-            candidates = candidates[::2]
+        state.offer_candidate(idx, t, frame)
+        for cut_number in detector.push(numbers[-1], small):
+            state.cut(bisect.bisect_left(numbers, cut_number), recent)  # the first decoded frame of the new shot
+        state.thin()
         if progress and t - last_report >= 1.0:
             progress(t)
             last_report = t
-    if not times:
+    if not state.times:
         raise VideoOpenFailure(f"{info.path.name}: no video frame could be decoded")
     for cut_number in detector.flush(numbers[-1]):
         cut = bisect.bisect_left(numbers, cut_number)
-        if shot_start_idx < cut < len(times):
-            close_shot(cut, times[cut])
-    end_t = times[-1] + 1.0 / fps
-    close_shot(len(times), end_t)
+        if state.shot_start_idx < cut < len(state.times):
+            state.close_shot(cut, state.times[cut])
+    end_t = state.times[-1] + 1.0 / fps
+    state.close_shot(len(state.times), end_t)
     if progress:
         progress(end_t)
-    return ShotScan(shots, picked, end_t, stats)
+    return ShotScan(state.shots, state.picked, end_t, stats)
 
 
 def _ensure_candidate(candidates, recent, cut_idx: int, tw: int, thumb: FrameScaler) -> None:
