@@ -1,7 +1,7 @@
 """Seconds per caption with the CPU preset's architecture (random weights: SmolVLM-256M
 cannot be downloaded on the build machines).
 
-    python bench/caption_speed.py [--frames 4] [--new-tokens 32] [--device cpu|cuda]
+    python -m bench.caption_speed [--frames 4] [--new-tokens 32] [--device cpu|cuda]
 
 The model is Idefics3 with SmolVLM-256M-Instruct's shape: a SigLIP-B/16 vision tower at
 512 px (12 layers, 768 wide), pixel shuffle 4 (64 tokens an image), and a SmolLM2-135M
@@ -13,14 +13,11 @@ Writes bench/results/caption_speed.{json,md}.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write_results  # noqa: E402
+from bench.common import write_results
 
 SHAPE = {
     "text": dict(hidden_size=576, intermediate_size=1536, num_hidden_layers=30, num_attention_heads=9,

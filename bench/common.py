@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import sys
 import time
 from pathlib import Path
 
@@ -13,8 +12,6 @@ ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "bench" / ".work"  # generated clips and libraries; ignored by git
 RESULTS = ROOT / "bench" / "results"
 
-if str(ROOT) not in sys.path:  # bench scripts run as `python bench/x.py` from the project root
-    sys.path.insert(0, str(ROOT))
 
 
 def commit() -> str:

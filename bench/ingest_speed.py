@@ -1,6 +1,6 @@
 """Ingest speed on a few minutes of 720p video, CPU preset, and where the time goes.
 
-    python bench/ingest_speed.py [--minutes 3]
+    python -m bench.ingest_speed [--minutes 3]
 
 The clip is made here (ffmpeg lavfi pictures, a cut every 4 s, espeak-ng speech in
 every other shot). Real weights: faster-whisper base int8, multilingual e5 small;
@@ -13,20 +13,17 @@ from __future__ import annotations
 import argparse
 import resource
 import shutil
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import WORK, write_results  # noqa: E402
-from stand_ins import bench_visual_settings  # noqa: E402
-from quality_set import LINES  # noqa: E402
+from bench.common import WORK, write_results
+from bench.stand_ins import bench_visual_settings
+from bench.quality_set import LINES
 
-from modules.engines import load_engines  # noqa: E402
-from modules.ingest import process_video  # noqa: E402
-from modules.library import Library  # noqa: E402
-from modules.samples import SampleShot, make_clip  # noqa: E402
-from modules.settings import Settings  # noqa: E402
+from modules.engines import load_engines
+from modules.ingest import process_video
+from modules.store import Library
+from modules.samples import SampleShot, make_clip
+from modules.settings import Settings
 
 
 def main() -> None:

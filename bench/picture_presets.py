@@ -1,6 +1,6 @@
 """What each candidate picture model costs here, beside its published Korean retrieval figure.
 
-    python bench/picture_presets.py
+    python -m bench.picture_presets
 
 No image-text weights can be had offline, so quality comes from published tables
 (shared/MODELS.md: Crossmodal-3600 Korean, mean of R@1/5/10, immich's table) and cost is measured
@@ -12,14 +12,11 @@ Writes bench/results/picture_presets.{json,md}.
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write_results  # noqa: E402
+from bench.common import write_results
 
-import torch  # noqa: E402
+import torch
 
 # name, published C3600 Korean score, the image tower (open_clip config name or timm name), input side
 CANDIDATES = [

@@ -3,7 +3,7 @@ would write it (issue 8). Shots with PySceneDetect's detect() and AdaptiveDetect
 ffmpeg, faster-whisper base int8 greedy with VAD, e5 embeddings of the segments; no picture
 channel, no thumbnails, no text on screen, nothing stored but a JSON per video.
 
-    python bench/plain_pipeline.py OUT_DIR VIDEO...
+    python -m bench.plain_pipeline OUT_DIR VIDEO...
 """
 
 from __future__ import annotations
@@ -53,5 +53,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     main()

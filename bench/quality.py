@@ -1,8 +1,8 @@
 """Retrieval quality on two kinds of real human speech, beside plain e5 and plain USE-m; the choice of
 the search constants by split-half cross-validation; the confidence calibration.
 
-    python bench/quality.py              # R@1, R@5, MRR per query kind and set, against the plain scripts
-    python bench/quality.py --calibrate  # also choose the constants and fit confidence (modules/calibration.json)
+    python -m bench.quality              # R@1, R@5, MRR per query kind and set, against the plain scripts
+    python -m bench.quality --calibrate  # also choose the constants and fit confidence (calibration/calibration.json)
 
 The sets (each a library of its own, built from real footage with real recorded speech):
 
@@ -27,27 +27,28 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import WORK, write_results  # noqa: E402
+from bench.common import WORK, write_results
 
-import quality_set as qs  # noqa: E402
-import real_speech  # noqa: E402
-import real_speech_set as rs  # noqa: E402
-import varied_speech_set as vs  # noqa: E402
+from bench import quality_set as qs
+from bench import real_speech
+from bench import real_speech_set as rs
+from bench import varied_speech_set as vs
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from models.text_embedder import E5_SMALL, USE_M3, model_key  # noqa: E402
-from modules import ranking, search, transcripts  # noqa: E402
-from modules.ingest import ingest  # noqa: E402
-from modules.reindex import reindex  # noqa: E402
-from modules.search import CALIBRATION_FILE, Searcher, query_language  # noqa: E402
-from modules.settings import Settings  # noqa: E402
+from models.text_embedder import E5_SMALL, USE_M3, model_key
+from modules import ranking, transcripts
+from modules.ingest import ingest
+from modules.reindex import reindex
+from modules.channels import DIALOGUE
+from modules.language import query_language
+from modules.search import Searcher
+from modules.search.calibration import Centring, calibration_file, read_calibration
+from modules.settings import Settings
 
 KINDS = ("ko_fragment", "ko_paraphrase", "en_paraphrase", "en_partial_quote")
 E5, USE = model_key(E5_SMALL), model_key(USE_M3)
@@ -109,9 +110,12 @@ def run_product(searcher: Searcher, s: dict, queries: list[dict]) -> list[dict]:
 
 def run_plain(searcher: Searcher, s: dict, queries: list[dict], embedder) -> list[dict]:
     """One model: the query against each segment's own words, top 5 segments."""
-    segs = searcher.lib.catalog._all(  # noqa: SLF001 - a bench reads the catalogue directly
-        "SELECT g.text, g.start_s, s.start_s AS shot_start, s.end_s AS shot_end, v.name FROM segments g "
-        "JOIN shots s ON g.shot_id=s.id JOIN videos v ON s.video_id=v.id")
+    lib = searcher.lib
+    lines = lib.texts_in_order(DIALOGUE)
+    shots = lib.shots_by_id({r["shot_id"] for r in lines})
+    names = {v["id"]: v["name"] for v in lib.video_names()}
+    segs = [{"text": r["text"], "start_s": r["start_s"], "shot_start": shots[r["shot_id"]]["start_s"],
+             "shot_end": shots[r["shot_id"]]["end_s"], "name": names[r["video_id"]]} for r in lines]
     vecs = embedder.embed_passages([r["text"] for r in segs])
     qv = embedder.embed_queries([q["q"].strip('"') for q in queries])
     rows = []
@@ -161,12 +165,12 @@ def configure(sets: dict, searchers: dict, engines, config: dict, current: dict)
             searchers[name].close()
             reindex(s["settings"], text_only=True)
             searchers[name] = Searcher(s["settings"], engines)
-    search.MODEL_WEIGHTS = {USE: config["use_weight"]}
     if "_means" not in current:
         current["_means"] = language_means(engines)
     for name, s in sets.items():
         searchers[name].calibration = {}  # constants are chosen on the ranking alone, before any curve is fitted
-        searchers[name].centring = search.Centring(config["centring"], current["_means"])
+        searchers[name].centring = Centring(config["centring"], current["_means"])
+        searchers[name].model_weights = {USE: config["use_weight"]}
         searchers[name].settings = s["settings"].with_overrides(weight_quote=config["weight_quote"])
     current.update(config)
 
@@ -274,16 +278,16 @@ def main() -> None:
         curves = {both: fit_curves(pooled, kopairs, [E5, USE]), E5: fit_curves(pooled, kopairs, [E5]),
                   USE: fit_curves(pooled, kopairs, [USE])}
         means = language_means(engines)
-        CALIBRATION_FILE.write_text(json.dumps({
+        calibration_file().write_text(json.dumps({
             "curves": {models: {pair: c.to_json() for pair, c in pairs.items()} for models, pairs in curves.items()},
             "centring": {"shift": chosen["centring"],
                          "means": {k: {lang: [round(float(x), 6) for x in v] for lang, v in langs.items()}
                                    for k, langs in means.items()}},
             "constants": chosen,
-            "made_by": "python bench/quality.py --calibrate (tuning halves of the telephone and varied real-speech sets)",
+            "made_by": "python -m bench.quality --calibrate (tuning halves of the telephone and varied real-speech sets)",
         }, indent=1, ensure_ascii=False) + "\n")
         for sr in searchers.values():
-            sr.calibration, sr.centring = search.read_calibration()
+            sr.calibration, sr.centring = read_calibration()
     for name, s in sets.items():
         rows = run_product(searchers[name], s, s["queries"] + s["unrelated"])
         all_rows[name] = rows

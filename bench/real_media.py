@@ -18,7 +18,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from common import WORK
+from bench.common import WORK
 
 OPENCV_DOC = Path("/usr/share/doc/opencv-doc")
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from common import WORK
-from real_media import as_720p, duration_s, sources
+from bench.common import WORK
+from bench.real_media import as_720p, duration_s, sources
 
 SOUNDS = Path("/usr/share/asterisk/sounds/en_US_f_Allison")
 TRANSCRIPTS = Path("/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz")

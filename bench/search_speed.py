@@ -1,6 +1,6 @@
 """Query latency with warm models at 10k, 100k and 1M shots, and memory.
 
-    python bench/search_speed.py [--sizes 10000,100000,1000000]
+    python -m bench.search_speed [--sizes 10000,100000,1000000]
 
 Each size is a real library (SQLite catalogue + FAISS indexes, built through the
 library's own code) of synthetic videos: 1,000 shots a video, one keyframe
@@ -18,23 +18,22 @@ from __future__ import annotations
 import argparse
 import gc
 import shutil
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import psutil
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import WORK, write_results  # noqa: E402
-from stand_ins import bench_visual_settings  # noqa: E402
+from bench.common import WORK, write_results
+from bench.stand_ins import bench_visual_settings
 
-from modules.engines import load_engines  # noqa: E402
-from modules.library import Library  # noqa: E402
-from modules.schema import Keyframe, Segment, Shot, VideoInfo, VideoResult  # noqa: E402
-from modules.search import Searcher  # noqa: E402
-from modules.settings import Settings  # noqa: E402
-from modules.vector_index import VectorIndex, recall_at_k  # noqa: E402
+from modules.engines import load_engines
+from modules.store import Library
+from modules.channels import Produced, Row
+from modules.schema import Keyframe, Shot, VideoInfo, VideoResult
+from modules.search import Searcher
+from modules.settings import Settings
+from modules.vector_index import VectorIndex, recall_at_k
 
 SHOTS_PER_VIDEO = 1000
 QUERIES = ["a man running through the rain at night", "비 오는 밤에 뛰어가는 남자", "the ticket office is closed",
@@ -60,9 +59,12 @@ def build(db: Path, n_shots: int, engines, seed: int = 0) -> float:
                 fingerprint=f"{seed:08x}{v:024x}",  # the library accepts only 32 hex digits
                 shots=shots,
                 keyframes=[Keyframe(i, 4.0 * i + 2.0, b"") for i in range(SHOTS_PER_VIDEO)],
-                segments=[Segment(i, 4.0 * i, 4.0 * i + 2.0, f"line {v}-{i}", "en") for i in range(SHOTS_PER_VIDEO)],
-                keyframe_vectors=clustered(rng, SHOTS_PER_VIDEO, 512, cv),
-                segment_vectors={k: clustered(rng, SHOTS_PER_VIDEO, c.shape[1], c) for k, c in ct.items()},
+                channels={
+                    "visual": Produced(vectors={"": clustered(rng, SHOTS_PER_VIDEO, 512, cv)}),
+                    "dialogue": Produced(
+                        [Row(i, 4.0 * i, 4.0 * i + 2.0, f"line {v}-{i}", {"language": "en"}) for i in range(SHOTS_PER_VIDEO)],
+                        {k: clustered(rng, SHOTS_PER_VIDEO, c.shape[1], c) for k, c in ct.items()}),
+                },
             ))
         lib.save_indexes()
     return time.perf_counter() - t
@@ -72,7 +74,7 @@ def recall_vs_exact(lib: Library, channel: str, dim: int, rng) -> float | None:
     idx = lib.index(channel)
     if idx.info.kind == "flat":
         return None
-    ids, vecs = lib.catalog.vectors(channel, dim)
+    ids, vecs = lib.vectors(channel, dim)
     exact = VectorIndex.build(ids, vecs, exact_max=10**12)
     q = vecs[rng.choice(len(vecs), 200, replace=False)] + 0.3 / np.sqrt(dim) * rng.normal(size=(200, dim)).astype(np.float32)
     _, got = idx.search(q, 10)

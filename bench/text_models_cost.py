@@ -3,7 +3,7 @@ real footage cut like film with real speech over most of it, H.264 720p) ingeste
 with e5 + USE-m, runs alternating, the picture channel on (the CPU preset's architecture, random
 weights) and text on screen on, as a user's default ingest.
 
-    python bench/text_models_cost.py [--rounds 2]
+    python -m bench.text_models_cost [--rounds 2]
 
 Wall time from process start to exit and CPU seconds (user + system) of each child; the faster of
 the rounds counts. Writes bench/results/text_models_cost.{json,md}.
@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import WORK, write_results  # noqa: E402
-from ingest_vs_plain import PY, run  # noqa: E402
-from real_speech import compose  # noqa: E402
-from real_speech_set import LINES  # noqa: E402
-from stand_ins import bench_visual_args  # noqa: E402
+from bench.common import WORK, write_results
+from bench.ingest_vs_plain import PY, run
+from bench.real_speech import compose
+from bench.real_speech_set import LINES
+from bench.stand_ins import bench_visual_args
 
 MODELS = {"e5 alone": "intfloat/multilingual-e5-small",
           "e5 + USE-m": "intfloat/multilingual-e5-small,google/universal-sentence-encoder-multilingual-3"}

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import WORK
+from bench.common import WORK
 
 RATE = 16000
 DOWNLOADS = WORK / "downloads"

@@ -12,14 +12,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import sys
 import threading
 from pathlib import Path
 from typing import Protocol, Sequence
 
 import numpy as np
 
-from models.weights import WeightsUnavailable, go_offline, may_download
+from models.fast_load import checkpoint_mapped, init_skipped
+from models.weights import WeightsUnavailable, go_offline, known_missing, may_download
 
 log = logging.getLogger(__name__)
 
@@ -204,34 +204,6 @@ class OpenClipEncoder:
             return np.ascontiguousarray(torch.nn.functional.normalize(feats.float(), dim=-1).cpu().numpy())
 
 
-# Where open_clip fetches the presets' weights (open_clip.get_pretrained_cfg(name, tag)["hf_hub"]; a test keeps
-# this in step). Knowing it lets a machine without the weights and without the hub say so before importing
-# open_clip and torch (about 10 s here), so a picture channel that is off costs nothing.
-HUB_REPOS: dict[tuple[str, str], str] = {
-    ("ViT-B-32-SigLIP2-256", "webli"): "timm/ViT-B-32-SigLIP2-256",
-    ("ViT-B-16-SigLIP2", "webli"): "timm/ViT-B-16-SigLIP2",
-    ("nllb-clip-large-siglip", "v1"): "visheratin/nllb-clip-large-siglip",
-    ("xlm-roberta-base-ViT-B-32", "laion5b_s13b_b90k"): "laion/CLIP-ViT-B-32-xlm-roberta-base-laion5B-s13B-b90k",
-}
-
-
-def known_missing(name: str, pretrained: str, offline: bool) -> bool:
-    """True when ``name``/``pretrained`` is a preset whose weights are not in the local cache and cannot be
-    downloaded now (offline, or the hub unreachable): checked without importing open_clip or torch."""
-    repo = HUB_REPOS.get((name, pretrained))
-    if repo is None:
-        return False
-    try:
-        from huggingface_hub import scan_cache_dir
-    except ImportError:
-        return False
-    try:
-        cached = any(r.repo_id == repo for r in scan_cache_dir().repos)
-    except Exception:  # noqa: BLE001 - no cache folder yet, or an unreadable one: nothing cached
-        cached = False
-    return not cached and not may_download(offline)
-
-
 @contextlib.contextmanager
 def _torch_threads(torch, n: int):
     """torch's intra-op threads set to ``n`` for the block (0: left as they are). The count is the
@@ -268,105 +240,6 @@ def probe_pictures() -> list[np.ndarray]:
     return [(255 * im).astype(np.uint8) for im in (shading, blocks, 0.5 * shading + 0.5 * texture)]
 
 
-_INIT_FUNCTIONS = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
-                   "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_")
-# the tensor methods that draw random numbers in place, and timm's truncated-normal initialiser (it draws
-# with uniform_, then shapes the draw: erfinv_, mul_, clamp_ over every weight)
-_INIT_METHODS = ("uniform_", "normal_")
-_TIMM_INIT = ("timm.layers.weight_init", ("_trunc_normal_",))
-_INIT_LOCK = threading.Lock()
-_SKIPPING = threading.local()
-
-
-@contextlib.contextmanager
-def _init_skipped(skip: bool):
-    """While a model whose weights all come from a checkpoint is built in this thread, its parameters
-    are left as allocated instead of randomly initialised first (open_clip loads a full checkpoint
-    strictly: a parameter it does not set fails the load). Building the CPU preset (SigLIP 2 B/32,
-    a 256k-token embedding table) spent ~8 s of 2 cores drawing numbers that were then overwritten.
-
-    torch.nn.init's functions, the tensor methods that draw in place and timm's truncated normal
-    (timm initialises through these, not torch.nn.init: 1.2 s of the SigLIP 2 image tower's build)
-    are wrapped once so that they skip only in a thread that asked: a model built at the same time
-    in another thread (a LoRA being trained in the app) is untouched.
-    """
-    if not skip:
-        yield
-        return
-    import torch
-
-    owners = [(torch.nn.init, _INIT_FUNCTIONS), (torch.Tensor, _INIT_METHODS)]
-    if _TIMM_INIT[0] in sys.modules:  # (open_clip imports timm where it is installed)
-        owners.append((sys.modules[_TIMM_INIT[0]], _TIMM_INIT[1]))
-    with _INIT_LOCK:
-        for owner, names in owners:
-            for name in names:
-                original = getattr(owner, name, None)
-                if original is not None and not hasattr(original, "_unless_skipping"):
-                    setattr(owner, name, _unless_skipping(original))
-    _SKIPPING.on = True
-    try:
-        yield
-    finally:
-        _SKIPPING.on = False
-
-
-def _unless_skipping(init):
-    @functools.wraps(init)
-    def switch(tensor, *args, **kwargs):
-        return tensor if getattr(_SKIPPING, "on", False) else init(tensor, *args, **kwargs)
-
-    switch._unless_skipping = init
-    return switch
-
-
-_CHECKPOINT_LOCK = threading.Lock()
-
-
-@contextlib.contextmanager
-def _checkpoint_mapped(device: str):
-    """While open_clip builds a model on the CPU, its checkpoint's parameters are taken from the file's
-    pages (``torch.load(mmap=True)``, ``load_state_dict(assign=True)``) instead of read whole and then
-    copied into the model: the CPU preset (SigLIP 2 B/32, 1.5 GB of fp32) peaked at 3.6 GiB while
-    loading, model and checkpoint side by side; 1.5 GiB so. safetensors files are mapped by their own
-    reader; a checkpoint in torch's legacy format cannot be mapped and is read as open_clip reads it.
-    The pages are private (copy-on-write): nothing the model does writes to the file.
-    """
-    if device != "cpu":
-        yield  # open_clip moves the model to the device before loading: its parameters must stay there
-        return
-    import open_clip.factory as factory
-    import torch
-
-    read_whole, load = factory.load_state_dict, factory.load_checkpoint
-
-    def mapped(checkpoint_path, device="cpu", weights_only=True):
-        if str(checkpoint_path).endswith(".safetensors"):
-            return read_whole(checkpoint_path, device=device, weights_only=weights_only)
-        try:
-            state = torch.load(checkpoint_path, map_location="cpu", weights_only=weights_only, mmap=True)
-        except RuntimeError:  # not a zip checkpoint: torch maps only those
-            return read_whole(checkpoint_path, device=device, weights_only=weights_only)
-        state = state["state_dict"] if isinstance(state, dict) and "state_dict" in state else state
-        if next(iter(state)).startswith("module"):
-            state = {k[7:]: v for k, v in state.items()}
-        return state
-
-    def load_checkpoint(model, checkpoint_path, *args, **kwargs):
-        model.load_state_dict = functools.partial(type(model).load_state_dict, model, assign=True)
-        try:
-            return load(model, checkpoint_path, *args, **kwargs)
-        finally:
-            del model.load_state_dict
-
-    with _CHECKPOINT_LOCK:
-        factory.load_state_dict, factory.load_checkpoint = mapped, load_checkpoint
-        try:
-            yield
-        finally:
-            factory.load_state_dict, factory.load_checkpoint = read_whole, load
-
-
 def load_image_text_encoder(
     name: str, pretrained: str, device: str, config_path: str = "", offline: bool = False, batch_size: int = 16,
     quantize_text: bool = True, bf16_images: bool = True,
@@ -400,7 +273,7 @@ def load_image_text_encoder(
     try:
         import torch
 
-        with torch.random.fork_rng(devices=[]), _init_skipped(weights is not None), _checkpoint_mapped(device):
+        with torch.random.fork_rng(devices=[]), init_skipped(weights is not None), checkpoint_mapped(device):
             torch.manual_seed(0)  # "random" weights are the same in every process: a library stays searchable
             model, _, preprocess = open_clip.create_model_and_transforms(name, pretrained=weights, device=device)
     except Exception as exc:  # noqa: BLE001 - hub, file and config errors all mean "no weights here"

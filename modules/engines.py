@@ -27,8 +27,8 @@ from models.ocr import TextReader, load_text_reader
 from models.text_embedder import TextEmbedder, load_text_embedder
 from models.transcriber import Transcriber, load_transcriber
 from models.weights import WeightsUnavailable
-from modules.channels import CHANNELS, space
-from modules.manifest import ChannelStamp
+from modules.channels import registered
+from modules.schema import ChannelStamp
 from modules.settings import MODEL_FIELDS, Settings
 
 log = logging.getLogger(__name__)
@@ -102,16 +102,11 @@ class Engines:
             self._visual, self._visual_note = self._visual.result()
 
     def stamps(self) -> dict[str, ChannelStamp]:
-        vis = (
-            ChannelStamp(self.visual.identity, self.visual.dim)
-            if self.visual
-            else ChannelStamp(None, 0, note=self.visual_note)
-        )
-        out = {"visual": vis}
-        # every text channel in every text model; whether text on screen was read is per video (screen_read)
-        for ch in CHANNELS.values():
-            if ch.is_text:
-                out.update({space(ch.name, m.key): ChannelStamp(m.identity, m.dim) for m in self.texts})
+        """The model of every registered channel's spaces (a text channel: one per text model); whether a
+        channel read a video (the text on screen) is per video, in the catalogue."""
+        out: dict[str, ChannelStamp] = {}
+        for ch in registered():
+            out.update(ch.stamps(self))
         return out
 
     def describe(self) -> dict[str, str]:

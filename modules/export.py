@@ -81,12 +81,12 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
-def moments(hits: Sequence[Hit], catalog, margin_s: float = DEFAULT_MARGIN_S) -> list[Moment]:
+def moments(hits: Sequence[Hit], lib, margin_s: float = DEFAULT_MARGIN_S) -> list[Moment]:
     """Hits as moments: the hit's shot with ``margin_s`` either side, kept inside the video and
     snapped to whole frames."""
     out = []
     for h in hits:
-        v = catalog.video(h.video_id)
+        v = lib.video(h.video_id)
         fps = float(v["fps"] or 25.0) if v is not None else 25.0
         duration = float(v["duration_s"] or 0.0) if v is not None else 0.0
         start = max(0.0, h.shot_start_s - margin_s)
@@ -154,7 +154,7 @@ def hits_srt(items: Sequence[Moment]) -> str:
 
 def cut(moment: Moment, out: Path) -> Clip:
     """The moment as an MP4: stream copy when it starts on a keyframe, else a frame-accurate re-encode."""
-    from modules.media import export_clip, keyframe_at_or_before
+    from modules.clips import export_clip, keyframe_at_or_before
 
     t0 = time.perf_counter()
     kf = keyframe_at_or_before(moment.video, moment.start_s)

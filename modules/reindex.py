@@ -17,10 +17,10 @@ from itertools import groupby
 
 import numpy as np
 
-from modules.channels import CHANNELS, space
+from modules.channels import SCREEN, Produced, space, text_channels
 from modules.engines import load_engines
-from modules.library import Library
-from modules.manifest import ChannelStamp
+from modules.store import Library
+from modules.schema import ChannelStamp
 from modules.settings import Settings
 from modules.shots import decode_jpeg, encode_jpeg
 from modules.transcripts import dialogue_vectors
@@ -46,7 +46,7 @@ def reindex(settings: Settings, text_only: bool = False) -> dict[str, int]:
 
 def _reindex_pictures(lib: Library, engines, stamps, settings: Settings, counts: dict[str, int]) -> None:
     """Every keyframe from its thumbnail (cut again from the video where it is missing)."""
-    rows = lib.catalog.keyframes_with_video()
+    rows = lib.keyframes_with_video()
     if engines.visual is not None:
         same_model = lib.channel_stamp("visual") == stamps["visual"]
         ids, vecs, restored, lost = [], [], 0, 0
@@ -77,15 +77,14 @@ def _reindex_pictures(lib: Library, engines, stamps, settings: Settings, counts:
 
 def _reindex_texts(lib: Library, engines, counts: dict[str, int]) -> None:
     """Every text channel in every configured text model; spaces of other models are dropped."""
-    for name, spec in CHANNELS.items():
-        if not spec.is_text:
-            continue
+    for spec in text_channels():
+        name = spec.name
         if spec.in_context:
-            texts = lib.catalog.texts_in_order(spec)
+            texts = lib.texts_in_order(spec)
             groups = [[(r["start_s"], r["end_s"], r["text"]) for r in rows]
                       for _, rows in groupby(texts, key=lambda r: r["video_id"])]
         else:
-            texts = lib.catalog.texts(spec)
+            texts = lib.texts(spec)
         ids = [r["id"] for r in texts]
         for model in engines.texts:
             if spec.in_context:
@@ -142,18 +141,18 @@ def read_screen_text(settings: Settings, progress=None) -> dict[str, int]:
     with Library.open(settings.db_dir, writable=True, exact_max=settings.exact_index_max) as lib:
         screen = {k: v for k, v in engines.stamps().items() if k.startswith("screen.")}
         lib.check_models(screen, for_write=True)  # the one channel written
-        todo = lib.catalog.videos_without_screen_text()
+        todo = lib.videos_unread(SCREEN)
         for i, video in enumerate(todo):
             path = Path(video["path"])
             if not path.is_file():
                 log.warning("%s is no longer there; its text on screen is not read", path)
                 counts["videos missing"] += 1
                 continue
-            shots = [Shot(r["idx"], r["start_s"], r["end_s"]) for r in lib.catalog.shots_of(video["id"])]
+            shots = [Shot(r["idx"], r["start_s"], r["end_s"]) for r in lib.shots_of(video["id"])]
             texts, _ = read_video(path, engines.ocr, settings.ocr_every_s, settings.ocr_width, shots)
-            vecs = {m.key: m.embed_passages([t.text for t in texts]) for m in engines.texts}
-            lib.catalog.add_screen_texts(video["id"], texts, vecs, engines.ocr.identity, lib.text_spaces("screen"))
-            lib.indexes.mark_changed(["screen"])
+            rows = SCREEN.rows_of(texts)
+            lib.add_rows(SCREEN, video["id"], Produced(rows, SCREEN.embed(engines, [r.text for r in rows]),
+                                                       by=engines.ocr.identity))
             counts["videos read"] += 1
             counts["lines of text on screen"] += len(texts)
             if progress:

@@ -3,7 +3,8 @@
 Video: one file in the library. Shot: a span between two cuts. Keyframe: a
 frame of a shot that is embedded and shown. Segment: a piece of dialogue, cut
 at shot boundaries so each segment belongs to one shot. ScreenText: text read in
-the picture of a shot. Hit: one search result.
+the picture of a shot. Channel: a kind of evidence a shot can match on (the picture,
+the dialogue, the text on screen, captions; ``modules/channels``). Hit: one search result.
 All times are seconds from the start of the video (``*_s``).
 """
 
@@ -12,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 
 
 @dataclass(frozen=True)
@@ -66,26 +66,35 @@ class ScreenText:
 class VideoResult:
     """One video's unit of work: everything the library needs, computed without touching it.
 
-    ``keyframe_vectors`` is ``(len(keyframes), d_visual)`` or None when the visual
-    channel is off; ``segment_vectors`` maps each text model's key to ``(len(segments), d)``.
-    """
+    ``channels`` holds what each channel produced of the video (``modules.channels.Produced``: its rows and
+    vectors); a channel that did not read it (off) is absent."""
 
     info: VideoInfo
     fingerprint: str
     shots: list[Shot]
     keyframes: list[Keyframe]
-    segments: list[Segment]
-    keyframe_vectors: np.ndarray | None
-    segment_vectors: dict[str, np.ndarray]
+    channels: dict = field(default_factory=dict)
     language: str = ""
     warnings: list[str] = field(default_factory=list)
     timings_s: dict[str, float] = field(default_factory=dict)
-    # on-screen text: None when it was not read (the channel is off); ``screen_vectors`` maps each
-    # text model's key to ``(len(screen_texts), d)``
-    screen_texts: list[ScreenText] | None = None
-    screen_vectors: dict[str, np.ndarray] | None = None
-    screen_reader: str = ""
-    dialogue_failed: str = ""  # why speech recognition failed ("" when it did not): the next ingest retries
+
+    def rows(self, channel: str) -> list:
+        """A channel's rows of the video ([] when it did not read it)."""
+        produced = self.channels.get(channel)
+        return produced.rows if produced is not None else []
+
+
+@dataclass(frozen=True)
+class ChannelStamp:
+    """What made a channel's vectors: model identity (None = channel off), dimension."""
+
+    model: str | None
+    dim: int
+    normalized: bool = True
+    note: str = ""
+
+    def to_json(self) -> dict:
+        return {"model": self.model, "dim": self.dim, "normalized": self.normalized, "note": self.note}
 
 
 @dataclass(frozen=True)

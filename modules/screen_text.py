@@ -30,7 +30,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from models.ocr import TextReader
-from modules.catalog import normalize_for_match
+from modules.language import normalize_for_match
 from modules.media import FrameScaler, upright_rgb
 from modules.schema import ScreenText, Shot
 

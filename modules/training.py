@@ -110,8 +110,6 @@ def _peft_targets(spec: LoraSpec):
 def train_lora(train_path: Path, val_path: Path | None, out_dir: Path, settings: Settings, spec: LoraSpec,
                resume: bool = False, progress: Callable[[dict], None] | None = None) -> TrainReport:
     import torch
-    from peft import LoraConfig, PeftModel, get_peft_model
-
     from models.captioner import PROMPTS, VLMCaptioner, load_vlm
     from models.device import resolve_device
 
@@ -127,20 +125,8 @@ def train_lora(train_path: Path, val_path: Path | None, out_dir: Path, settings:
     random.seed(spec.seed)
     torch.manual_seed(spec.seed)
     model, processor = load_vlm(base, device, settings.offline)
-    start_epoch, opt_state = 0, None
-    latest = _latest_checkpoint(ckpt_root) if resume else None
-    if latest is not None:
-        model = PeftModel.from_pretrained(model, str(latest), is_trainable=True)
-        state = json.loads((latest / "state.json").read_text())
-        start_epoch = state["epoch"]
-        opt_state = torch.load(latest / "optimizer.pt", map_location=device)
-        report_hist = state.get("history", {"train": [], "val": []})
-        log.info("resuming from %s (epoch %d)", latest, start_epoch)
-    else:
-        cfg = LoraConfig(r=spec.rank, lora_alpha=spec.alpha, lora_dropout=spec.dropout,
-                         target_modules=_peft_targets(spec), bias="none")
-        model = get_peft_model(model, cfg)
-        report_hist = {"train": [], "val": []}
+    model, start_epoch, opt_state, report_hist = _with_adapter(model, spec, device,
+                                                               _latest_checkpoint(ckpt_root) if resume else None)
     if device.startswith("cuda"):
         model = model.to(device)
     cap = VLMCaptioner(model, processor, base, None, device)
@@ -153,8 +139,8 @@ def train_lora(train_path: Path, val_path: Path | None, out_dir: Path, settings:
     opt = torch.optim.AdamW(params, lr=spec.lr)
     if opt_state is not None:
         opt.load_state_dict(opt_state)
-    autocast = (torch.autocast("cuda", dtype=next(model.parameters()).dtype)
-                if device.startswith("cuda") else torch.autocast("cpu", enabled=False))
+    autocast = (torch.autocast("cuda", dtype=next(model.parameters()).dtype) if device.startswith("cuda")
+                else torch.autocast("cpu", enabled=False))
 
     def batches(records, frames, shuffle: bool):
         order = list(range(len(records)))
@@ -169,32 +155,60 @@ def train_lora(train_path: Path, val_path: Path | None, out_dir: Path, settings:
             return model(**cap.inputs(clips, prompt, captions)).loss
 
     for epoch in range(start_epoch, spec.epochs):
-        model.train()
-        total, n, step = 0.0, 0, 0
-        opt.zero_grad()
-        for clips, captions in batches(train, train_frames, shuffle=True):
-            loss = loss_of(clips, captions)
-            (loss / spec.grad_accum).backward()
-            total, n, step = total + float(loss.detach()), n + 1, step + 1
-            if step % spec.grad_accum == 0:
-                opt.step()
-                opt.zero_grad()
-            progress({"stage": "train", "epoch": epoch + 1, "step": step, "loss": float(loss)})
-        if step % spec.grad_accum:
-            opt.step()
-            opt.zero_grad()
-        train_loss = total / max(1, n)
+        train_loss = _train_epoch(model, opt, batches(train, train_frames, shuffle=True), loss_of, spec.grad_accum,
+                                  lambda step, loss: progress({"stage": "train", "epoch": epoch + 1, "step": step,
+                                                               "loss": loss}))
         val_loss = _evaluate(model, val, val_frames, batches, loss_of) if val else float("nan")
         report_hist["train"].append(round(train_loss, 5))
         report_hist["val"].append(None if math.isnan(val_loss) else round(val_loss, 5))
         progress({"stage": "epoch", "epoch": epoch + 1, "train_loss": train_loss, "val_loss": val_loss})
         _checkpoint(ckpt_root / f"epoch-{epoch + 1}", model, opt, epoch + 1, report_hist)
 
-    report = TrainReport(str(out_dir), base, len(train), len(val), spec.epochs,
-                         report_hist["train"], report_hist["val"], round(time.perf_counter() - t0, 1))
-    model.save_pretrained(str(out_dir))
-    _model_card(out_dir, report, spec)
+    return _save(model, TrainReport(str(out_dir), base, len(train), len(val), spec.epochs, report_hist["train"],
+                                    report_hist["val"], round(time.perf_counter() - t0, 1)), spec)
+
+
+def _save(model, report: TrainReport, spec: LoraSpec) -> TrainReport:
+    """The adapter and its model card into the report's folder."""
+    model.save_pretrained(report.out_dir)
+    _model_card(Path(report.out_dir), report, spec)
     return report
+
+
+def _with_adapter(model, spec: LoraSpec, device: str, latest: Path | None):
+    """(the model with a LoRA adapter, the epoch to start from, the optimiser's state, the loss history): a
+    fresh adapter, or the one of the last checkpoint when resuming."""
+    import torch
+    from peft import LoraConfig, PeftModel, get_peft_model
+
+    if latest is None:
+        cfg = LoraConfig(r=spec.rank, lora_alpha=spec.alpha, lora_dropout=spec.dropout,
+                         target_modules=_peft_targets(spec), bias="none")
+        return get_peft_model(model, cfg), 0, None, {"train": [], "val": []}
+    model = PeftModel.from_pretrained(model, str(latest), is_trainable=True)
+    state = json.loads((latest / "state.json").read_text())
+    log.info("resuming from %s (epoch %d)", latest, state["epoch"])
+    return (model, state["epoch"], torch.load(latest / "optimizer.pt", map_location=device),
+            state.get("history", {"train": [], "val": []}))
+
+
+def _train_epoch(model, opt, batches, loss_of, grad_accum: int, progress) -> float:
+    """One pass over the training batches, the gradient accumulated over ``grad_accum`` of them; the mean loss."""
+    model.train()
+    total, n, step = 0.0, 0, 0
+    opt.zero_grad()
+    for clips, captions in batches:
+        loss = loss_of(clips, captions)
+        (loss / grad_accum).backward()
+        total, n, step = total + float(loss.detach()), n + 1, step + 1
+        if step % grad_accum == 0:
+            opt.step()
+            opt.zero_grad()
+        progress(step, float(loss))
+    if step % grad_accum:
+        opt.step()
+        opt.zero_grad()
+    return total / max(1, n)
 
 
 def _evaluate(model, val, frames, batches, loss_of) -> float:
@@ -247,12 +261,12 @@ def make_dataset(settings: Settings, out_dir: Path, split: tuple[float, float, f
     The split is by video (all shots of one video in one split, so no scene leaks
     from training into evaluation) and deterministic: a hash of the video path.
     """
-    from modules.library import Library
+    from modules.store import Library
 
     if len(split) != 3 or abs(sum(split) - 1.0) > 1e-6 or min(split) < 0:
         raise SceneFinderError(f"--split needs three fractions that add up to 1 (got {split})")
     with Library.open(settings.db_dir) as lib:
-        rows = lib.catalog.captioned_shots()
+        rows = lib.captioned_shots()
     if not rows:
         raise SceneFinderError(
             "no captioned shots in the library: caption them first (main.py ingest PATH --captions, "

@@ -46,7 +46,7 @@ def engines():
 @st.cache_resource(show_spinner="Opening the library…")
 def searcher():
     """None when there is no library yet. Cleared by the Ingest page after it changes the library."""
-    from modules.library import Library
+    from modules.store import Library
     from modules.search import Searcher
 
     db = settings().db_dir
@@ -65,7 +65,7 @@ def library_changed() -> None:
 
 @st.cache_data(ttl=30)
 def library_rows() -> list[dict]:
-    from modules.library import Library
+    from modules.store import Library
 
     db = settings().db_dir
     if not (db / "catalog.sqlite").exists():
@@ -97,7 +97,7 @@ def sidebar_models() -> None:
 def clip_for(video: str, start_s: float, end_s: float) -> tuple[str, float]:
     """A short stream-copied clip of the span (the player never gets the whole file); returns
     (clip path, where start_s falls in it)."""
-    from modules.media import export_clip
+    from modules.clips import export_clip
 
     key = hashlib.sha1(f"{video}|{start_s:.2f}|{end_s:.2f}".encode()).hexdigest()[:16]
     out = settings().db_dir / ".clips" / f"{key}.mp4"
@@ -118,7 +118,7 @@ def cut_moment(searcher, hit):
     """The hit with a margin as an MP4 under db/.exports (an export.Clip: path, method, seconds)."""
     from modules.export import cut, moments
 
-    m = moments([hit], searcher.lib.catalog)[0]
+    m = moments([hit], searcher.lib)[0]
     out = settings().db_dir / ".exports" / f"{Path(hit.video).stem}_{m.start_s:.2f}-{m.end_s:.2f}.mp4"
     return cut(m, out)
 
@@ -127,7 +127,7 @@ def export_texts(searcher, result) -> tuple[str, str, str]:
     """(EDL, CSV, SRT) of a search result's hits."""
     from modules.export import csv_text, edl, hits_srt, moments
 
-    items = moments(result.hits, searcher.lib.catalog)
+    items = moments(result.hits, searcher.lib)
     return edl(items, f"Scene Finder {result.query}"), csv_text(items), hits_srt(items)
 
 

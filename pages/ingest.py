@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from modules.errors import USER_ERRORS
+from modules.channels import text_channels
 from modules.ingest import IngestProgress, ingest
 from modules.media import VIDEO_SUFFIXES
 from modules.uploads import UploadRejected, save_upload
@@ -66,7 +67,7 @@ def node_line(stats: dict) -> str:
 
 def remove_video(video_id: int) -> bool:
     """Take a video out; an ingest running in another tab (the library is locked) is said, not raised."""
-    from modules.library import Library
+    from modules.store import Library
 
     try:
         with Library.open(cfg.db_dir, writable=True) as lib:
@@ -147,8 +148,9 @@ if not rows:
     st.info("No videos yet.")
 else:
     st.dataframe(
-        [{"video": r["name"], "length": mmss(r["duration_s"] or 0), "shots": r["n_shots"], "lines": r["n_segments"],
-          "captions": r["n_captions"], "added": datetime.fromtimestamp(r["added_at"]).strftime("%Y-%m-%d %H:%M")}
+        [{"video": r["name"], "length": mmss(r["duration_s"] or 0), "shots": r["n_shots"],
+          **{ch.label: r[f"n_{ch.name}"] for ch in text_channels()},
+          "added": datetime.fromtimestamp(r["added_at"]).strftime("%Y-%m-%d %H:%M")}
          for r in rows],
         hide_index=True, key="ingest.library_table",
     )

@@ -71,10 +71,10 @@ def show_hits(hits, prefix: str) -> None:
 
 def show_context(video_id: int, shot_id: int) -> None:
     """The hit's video around it: neighbouring shots with their thumbnails, dialogue and text on screen."""
-    shots = s.lib.catalog.timeline(video_id)
+    shots = s.lib.timeline(video_id)
     at = next((i for i, sh in enumerate(shots) if sh["shot_id"] == shot_id), 0)
     near = shots[max(0, at - 3): at + 4]
-    video = s.lib.catalog.video(video_id)
+    video = s.lib.video(video_id)
     st.subheader(f"In context: {video['name']}")
     for col, sh in zip(st.columns(len(near)), near):
         with col:

@@ -158,7 +158,7 @@ def test_ingest_page_refuses_a_folder_outside_the_media_roots(app_env):
 
 
 def test_remove_while_another_tab_ingests_is_said_not_raised(filled):
-    from modules.library import Library
+    from modules.store import Library
 
     at = _page("ingest").run()
     with Library.open(filled.db_dir, writable=True):  # another session's ingest holds the write lock

@@ -14,7 +14,7 @@ import pytest
 from modules.captioning import caption_span, get_captioner
 from modules.errors import AdapterError, BadSpan
 from modules.ingest import ingest
-from modules.library import Library
+from modules.store import Library
 from modules.search import Searcher
 from modules.training import LoraSpec, make_dataset, train_lora
 from tests.conftest import cli_env, index_sizes
@@ -113,7 +113,7 @@ def test_ingest_with_captions_fills_the_caption_channel(clips, cap_settings, eng
     ingest([clips["station"], clips["garden"]], cap_settings, engines=engines, captions=True)
     with Library.open(cap_settings.db_dir) as lib:
         n_shots = lib.count("shots")
-        assert lib.catalog.uncaptioned_shots() == []
+        assert lib.uncaptioned_shots() == []
         assert index_sizes(lib, "caption") == [n_shots] * 2 and n_shots == 5
         assert lib.manifest.data["captioner"].startswith(str(cap_settings.caption_model))
     s = Searcher(cap_settings, engines)

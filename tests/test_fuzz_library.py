@@ -70,7 +70,7 @@ def test_a_damaged_library_file_is_said_or_repaired_never_a_traceback(target, mo
     if target != "catalogue":
         rc, out = run_cli(["search", '"the last train"'], settings, monkeypatch, capsys)
         assert rc == 0 and "station.mp4" in out
-        from modules.vector_index import VectorIndex
+        from modules.store.vector_index import VectorIndex
 
         for f in (settings.db_dir / "index").glob("*.faiss"):
             VectorIndex.load(f)  # every cache written back whole

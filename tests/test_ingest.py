@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from models.transcriber import SpokenLine, Transcript, Word
+from modules.channels import DIALOGUE, SCREEN
 from modules.errors import LibraryMismatch
 from modules.ingest import ingest
-from modules.library import Library
+from modules.store import Library
 from modules.schema import Shot
 from modules.transcripts import split_by_shots
 from tests.conftest import cli_env, write_tiny_clip_config, index_sizes
@@ -124,7 +125,7 @@ def test_index_is_caught_up_from_the_catalogue_when_its_file_is_stale(clips, set
         assert idx.ntotal == lib.count("segments") == 4
         q = engines.text.embed_queries(["bring an umbrella because of rain"])[0]
         _, ids = idx.search(q, 1)
-        text = lib.catalog.by_id("segments", [int(ids[0][0])])[int(ids[0][0])]["text"]
+        text = lib.rows_by_id(DIALOGUE, [int(ids[0][0])])[int(ids[0][0])]["text"]
         assert "umbrella" in text.lower()
 
 
@@ -229,9 +230,30 @@ def test_a_video_whose_speech_recognition_failed_is_tried_again_by_the_next_inge
     video = _described(settings)["garden.mp4"]
     assert any("umbrella" in d["text"].lower() for d in video["dialogue"])
     with Library.open(settings.db_dir) as lib:
-        assert lib.count("videos") == 1 and not lib.catalog.dialogue_failed(lib.videos()[0]["id"])
+        assert lib.count("videos") == 1 and not lib.failed_channels(lib.videos()[0]["id"])
     third = ingest([clips["garden"]], settings, engines=engines)
     assert [o.status for o in third.outcomes] == ["skipped"]  # and now it is done
+
+
+def test_a_failure_recorded_by_an_older_version_is_still_tried_again(clips, settings, engines):
+    """Libraries made before per-channel state kept failed speech recognition in ``dialogue_failed`` and
+    text on screen read in ``screen_read``: both move to ``channel_state`` on the first writable open."""
+    import sqlite3
+
+    ingest([clips["garden"]], settings.with_overrides(ocr=False), engines=engines)
+    with sqlite3.connect(settings.db_dir / "catalog.sqlite") as c:
+        c.execute("CREATE TABLE dialogue_failed (video_id INTEGER PRIMARY KEY, reason TEXT NOT NULL, failed_at REAL)")
+        c.execute("CREATE TABLE screen_read (video_id INTEGER PRIMARY KEY, reader TEXT NOT NULL, read_at REAL)")
+        vid = c.execute("SELECT id FROM videos").fetchone()[0]
+        c.execute("INSERT INTO dialogue_failed VALUES (?, 'RuntimeError: out of memory', 0)", (vid,))
+        c.execute("INSERT INTO screen_read VALUES (?, 'an older reader', 0)", (vid,))
+        c.execute("DROP TABLE channel_state")
+        c.execute("DELETE FROM meta WHERE key='channel_state_moved'")
+    with Library.open(settings.db_dir, writable=True) as lib:
+        assert lib.failed_channels(vid) == {"dialogue": "RuntimeError: out of memory"}
+        assert lib.videos_unread(SCREEN) == []  # read by the older version: reindex --ocr leaves it
+    again = ingest([clips["garden"]], settings, engines=engines)
+    assert [o.status for o in again.outcomes] == ["ingested"]  # not skipped as unchanged
 
 
 def test_the_dialogue_language_setting_is_the_language_decoded_in(clips, settings, engines):

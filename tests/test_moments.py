@@ -14,7 +14,7 @@ import pytest
 
 from modules.export import export, moments, timecode
 from modules.ingest import ingest
-from modules.library import Library
+from modules.store import Library
 from modules.media import sample_frames
 from modules.search import Searcher
 from tests.test_reliability import run_cli
@@ -42,7 +42,7 @@ def test_exported_hits_play_at_the_right_length_and_the_edl_csv_srt_read_back(li
     s = Searcher(lib_settings, engines)
     try:
         hits = [s.search(q).hits[0] for q in ('"the last train"', '"bring the umbrella"', '"the ticket office"')]
-        items = moments(hits, s.lib.catalog, margin_s=0.5)
+        items = moments(hits, s.lib, margin_s=0.5)
     finally:
         s.close()
     assert len(items) == 3

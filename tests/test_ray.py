@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import index_sizes
-from modules.ingest import IngestProgress, ingest
-from modules.library import Library
+from modules.ingest import IngestProgress, WorkItem, ingest
+from modules.store import Library
 
 ray = pytest.importorskip("ray", reason="Ray is installed by ./setup.sh --dev (requirements-ray.txt)")
 
@@ -99,14 +99,14 @@ def test_shipped_files_are_ingested_under_their_own_paths(runtime, clips, settin
 
 
 def test_a_path_no_worker_can_read_is_refused_with_what_to_do(runtime, clips, settings, tmp_path):
-    from modules.distributed import run_on_ray
+    from modules.ingest.ray import OnRay
 
     committed, commit = _reported()
 
     gone = tmp_path / "only_on_the_driver.mp4"
     shutil.copy(clips["kitchen"], gone)
-    run_on_ray([(gone, None, "0" * 32)], settings.with_overrides(ray_address="local"), commit,
-               _SizeLies(gone))
+    OnRay(settings.with_overrides(ray_address="local")).run([WorkItem(gone, None, "0" * 32)], None, commit,
+                                                            _SizeLies(gone))
     assert committed and "cannot read" in committed[0] and "--ray-ship-mb" in committed[0]
 
 
@@ -135,7 +135,7 @@ class _SizeLies(IngestProgress):
 
 
 def test_a_video_whose_worker_dies_every_time_is_given_up_after_three_tries(runtime, clips, settings, tmp_path):
-    from modules.distributed import MAX_ATTEMPTS
+    from modules.ingest.ray import MAX_ATTEMPTS
 
     folder = tmp_path / "in"
     folder.mkdir()
@@ -152,12 +152,12 @@ def test_a_video_whose_worker_dies_every_time_is_given_up_after_three_tries(runt
 
 
 def test_a_file_gone_before_it_was_handed_out_is_said_as_gone(runtime, settings, tmp_path):
-    from modules.distributed import run_on_ray
+    from modules.ingest.ray import OnRay
 
     committed, commit = _reported()
 
-    run_on_ray([(tmp_path / "deleted.mp4", None, "0" * 32)], settings.with_overrides(ray_address="local"), commit,
-               IngestProgress())
+    OnRay(settings.with_overrides(ray_address="local")).run([WorkItem(tmp_path / "deleted.mp4", None, "0" * 32)],
+                                                            None, commit, IngestProgress())
     assert committed and "no longer there" in committed[0] and "mounted" not in committed[0]
 
 

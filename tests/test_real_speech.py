@@ -14,7 +14,7 @@ import pytest
 
 from modules.ingest import ingest
 from modules.channels import DIALOGUE, space
-from modules.library import Library
+from modules.store import Library
 from modules.search import Searcher
 from modules.transcripts import MIN_PIECE_S, dialogue_vectors, sentence_contexts, split_by_shots
 
@@ -61,8 +61,8 @@ def speech_library(speech_clip, base_settings, engines, tmp_path_factory):
 def test_a_line_split_by_a_cut_is_embedded_as_its_sentence_by_each_model(speech_library, engines, model_index):
     model = engines.texts[model_index]
     with Library.open(speech_library.db_dir) as lib:
-        rows = lib.catalog.texts_in_order(DIALOGUE)
-        vecs = lib.catalog.vectors_by_id(space("dialogue", model.key), [r["id"] for r in rows])
+        rows = lib.texts_in_order(DIALOGUE)
+        vecs = lib.vectors_by_id(space("dialogue", model.key), [r["id"] for r in rows])
     texts = [r["text"] for r in rows]
     spoken = " ".join(texts).lower()
     assert "available" in spoken and "phone system" in spoken, texts  # real speech, transcribed
@@ -80,7 +80,7 @@ def test_both_text_models_are_in_the_library_and_score_each_hit(speech_library, 
     assert len(engines.texts) == 2, [m.identity for m in engines.texts]  # e5 and USE-m, both installed by setup
     with Library.open(speech_library.db_dir) as lib:
         assert sorted(lib.text_spaces("dialogue")) == sorted(space("dialogue", m.key) for m in engines.texts)
-    s = Searcher(speech_library.with_overrides(weight_visual=0.0), engines)
+    s = Searcher(speech_library.with_overrides(weights="visual=0"), engines)
     try:
         top = s.search("weasels ate the telephone system", top_k=5).hits[0]
     finally:
@@ -94,7 +94,7 @@ def test_both_text_models_are_in_the_library_and_score_each_hit(speech_library, 
     ("족제비가 전화 시스템을 먹어 버렸다", 5.0, 10.0),
 ])
 def test_real_speech_is_found_by_a_remembered_line(speech_library, engines, query, start, end):
-    s = Searcher(speech_library.with_overrides(weight_visual=0.0), engines)
+    s = Searcher(speech_library.with_overrides(weights="visual=0"), engines)
     try:
         res = s.search(query, top_k=5)
     finally:
@@ -134,11 +134,11 @@ def early_word_clip(bikes, tmp_path_factory) -> Path:
 
 def test_a_word_before_a_cut_does_not_outrank_the_line_it_was_cut_from(early_word_clip, base_settings, engines,
                                                                        tmp_path):
-    settings = base_settings.with_overrides(db_dir=tmp_path / "db", ocr=False, weight_visual=0.0)
+    settings = base_settings.with_overrides(db_dir=tmp_path / "db", ocr=False, weights="visual=0")
     assert not ingest([early_word_clip], settings, engines=engines).by_status("failed")
     with Library.open(settings.db_dir) as lib:
-        rows = lib.catalog.texts_in_order(DIALOGUE)
-        shots = {r["id"]: r for r in lib.catalog.shots_of(lib.videos()[0]["id"])}
+        rows = lib.texts_in_order(DIALOGUE)
+        shots = {r["id"]: r for r in lib.shots_of(lib.videos()[0]["id"])}
     line = [r for r in rows if "available" in r["text"].lower() or "nobody" in r["text"].lower()]
     assert line, [r["text"] for r in rows]  # real speech, transcribed
     # no piece of the line shorter than a second was left in the shot before the cut
@@ -162,7 +162,7 @@ def test_a_library_of_one_text_model_gains_the_second_by_reindex(speech_clip, bi
     from modules.engines import load_engines
     from modules.reindex import reindex
 
-    one = base_settings.with_overrides(db_dir=tmp_path / "db", ocr=False, weight_visual=0.0,
+    one = base_settings.with_overrides(db_dir=tmp_path / "db", ocr=False, weights="visual=0",
                                        text_models="intfloat/multilingual-e5-small")
     assert not ingest([speech_clip], one, engines=load_engines(one)).by_status("failed")
     both = one.with_overrides(text_models=base_settings.text_models)
@@ -183,7 +183,7 @@ def test_a_library_of_one_text_model_gains_the_second_by_reindex(speech_clip, bi
         assert len(lib.text_spaces("dialogue")) == 2 and len(lib.text_spaces("screen")) == 2
         n = lib.count("segments")
         for sp in lib.text_spaces("dialogue"):
-            assert len(lib.catalog.vectors_by_id(sp, [r["id"] for r in lib.catalog.texts(DIALOGUE)])) == n
+            assert len(lib.vectors_by_id(sp, [r["id"] for r in lib.texts(DIALOGUE)])) == n
     s = Searcher(both, engines)
     try:
         res = s.search("weasels ate the telephone system")
@@ -260,20 +260,19 @@ def test_the_video_language_is_the_one_most_windows_were_heard_in():
 
 
 def test_query_centring_orders_candidates_but_evidence_keeps_the_raw_similarity(speech_library, engines):
-    from modules.channels import DIALOGUE
-    from modules.query import parse_query
-    from modules.search import NO_CENTRING, Centring
+    from modules.search.calibration import NO_CENTRING, Centring
+    from modules.search.query import parse_query
 
-    s = Searcher(speech_library.with_overrides(weight_visual=0.0), engines)
+    s = Searcher(speech_library.with_overrides(weights="visual=0"), engines)
     try:
         # the calibration keeps each model's mean query per language (bench/quality.py decides the shift)
         assert set(s.centring.means) == {m.key for m in engines.texts}
         s.centring = Centring(0.75, s.centring.means)
         query = parse_query("족제비가 전화 시스템을 먹어 버렸다")
-        qvecs = {m.key: m.embed_queries([query.dialogue_text])[0] for m in engines.texts}
-        centred = s._text(DIALOGUE, query, qvecs, None)
+        vectors = {"dialogue": {m.key: m.embed_queries([query.dialogue_text])[0] for m in engines.texts}}
+        centred = s.retrieve(query, vectors, None)["dialogue"]
         s.centring = NO_CENTRING
-        plain = s._text(DIALOGUE, query, qvecs, None)
+        plain = s.retrieve(query, vectors, None)["dialogue"]
     finally:
         s.close()
     assert set(centred) == set(plain)

@@ -18,12 +18,13 @@ import pytest
 
 from modules import cli
 from modules.ingest import find_videos, ingest
-from modules.library import Library
-from modules.media import export_clip, probe
+from modules.store import Library
+from modules.clips import export_clip
+from modules.media import probe
 from modules.samples import SampleShot, make_clip
 from modules.settings import Settings
 from modules.uploads import safe_filename, save_upload
-from modules.vector_index import VectorIndex
+from modules.store.vector_index import VectorIndex
 from tests.conftest import cli_env
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -245,7 +246,7 @@ def test_a_full_disk_fails_files_not_the_summary_and_leaves_no_debris(clips, set
         assert re.search(r"failed\s+clip\d\.mp4: .*space", text, re.IGNORECASE), text  # and why it failed
         assert not list(db.rglob("*.tmp"))
         with Library.open(db) as lib:  # opens and is consistent
-            known = lib.catalog.fingerprints()
+            known = lib.fingerprints()
             assert {p.name for p in (db / "thumbs").iterdir()} <= known
 
 

@@ -30,7 +30,7 @@ def hostile(clips, base_settings, engines, tmp_path_factory):
     d = tmp_path_factory.mktemp("hostile")
     shutil.copy(clips["station"], d / f"{EVIL}.mp4")
     shutil.copy(clips["garden"], d / f"{FORMULA}.mp4")
-    settings = base_settings.with_overrides(db_dir=d / "db", ocr=False, weight_visual=0.0)
+    settings = base_settings.with_overrides(db_dir=d / "db", ocr=False, weights="visual=0")
     summary = ingest([d / f"{EVIL}.mp4", d / f"{FORMULA}.mp4"], settings, engines=engines)
     assert len(summary.by_status("ingested")) == 2, summary.outcomes
     return settings

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from modules.ingest import ingest
-from modules.library import Library
+from modules.store import Library
 from modules.samples import SampleShot, make_clip
 from tests.conftest import cli_env, index_sizes
 

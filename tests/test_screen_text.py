@@ -10,7 +10,7 @@ import pytest
 
 from models.ocr import looks_like_text
 from modules.ingest import ingest
-from modules.library import Library
+from modules.store import Library
 from modules.schema import Shot
 from modules.screen_text import _Seen, group_by_shot
 from modules.search import Searcher

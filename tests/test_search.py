@@ -12,13 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from modules.channels import Produced, Row
 from modules.errors import BadQuery, LibraryMismatch
 from modules.ingest import ingest
-from modules.library import Library
-from modules.query import parse_query
+from modules.store import Library
+from modules.search.query import parse_query
 from modules.schema import Keyframe, Segment, Shot, VideoInfo, VideoResult
 from modules.search import Searcher
-from modules.vector_index import VectorIndex, recall_at_k
+from modules.store.vector_index import VectorIndex, recall_at_k
 from tests.conftest import cli_env, write_tiny_clip_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,9 +36,11 @@ def add_text_video(lib: Library, engines, name: str, shots: list[tuple[float, fl
         fingerprint=hashlib.blake2b(name.encode(), digest_size=16).hexdigest(),
         shots=[Shot(i, s, e) for i, (s, e, _) in enumerate(shots)],
         keyframes=[Keyframe(i, (s + e) / 2, encode_jpeg(rgb)) for i, (s, e, _) in enumerate(shots)],
-        segments=segs,
-        keyframe_vectors=engines.visual.encode_images([rgb] * len(shots)),
-        segment_vectors={m.key: m.embed_passages([g.text for g in segs]) for m in engines.texts},
+        channels={
+            "visual": Produced(vectors={"": engines.visual.encode_images([rgb] * len(shots))}),
+            "dialogue": Produced([Row(g.shot_index, g.start_s, g.end_s, g.text, {"language": "ko"}) for g in segs],
+                                 {m.key: m.embed_passages([g.text for g in segs]) for m in engines.texts}),
+        },
         language="ko",
     )
     lib.add_video(result)
@@ -66,7 +69,7 @@ def searcher(library, engines):
 
 
 def _where(hit, searcher) -> tuple[str, int]:
-    idx = searcher.lib.catalog.by_id("shots", [hit.shot_id])[hit.shot_id]["idx"]
+    idx = searcher.lib.shots_by_id([hit.shot_id])[hit.shot_id]["idx"]
     return Path(hit.video).name, idx
 
 
@@ -105,7 +108,7 @@ def test_five_hits_whenever_five_shots_matched_even_if_neighbours_fold(clips, ba
     """Two videos, two lines each in neighbouring shots: two moments, four shots with dialogue. The
     answer still has a hit for each of those shots (folded neighbours come back after the moments),
     never the same shot twice, and never a shot with no evidence (the silent third shot)."""
-    settings = base_settings.with_overrides(db_dir=tmp_path / "db", weight_visual=0.0)
+    settings = base_settings.with_overrides(db_dir=tmp_path / "db", weights="visual=0")
     ingest([clips["station"], clips["garden"]], settings, engines=engines)
     s = Searcher(settings, engines)
     try:
@@ -274,10 +277,12 @@ def test_a_library_from_before_spaces_is_read_as_it_is_and_moved_over_on_its_fir
     from modules.reindex import reindex
 
     e5 = next(m for m in engines.texts if m.key == "multilingual-e5-small")
-    one = base_settings.with_overrides(db_dir=tmp_path / "db", weight_visual=0.0, ocr=False,
+    one = base_settings.with_overrides(db_dir=tmp_path / "db", weights="visual=0", ocr=False,
                                        text_models="intfloat/multilingual-e5-small")
     ingest([clips["station"]], one, engines=engines)
     with sqlite3.connect(one.db_dir / "catalog.sqlite") as c:  # back to the old layout
+        for table in ("segments", "screen_texts"):  # (its text vectors were a column of their rows)
+            c.execute(f"ALTER TABLE {table} ADD COLUMN vec BLOB")
         c.execute("UPDATE segments SET vec=(SELECT vec FROM vectors WHERE row_id=segments.id "
                   "AND space='dialogue.multilingual-e5-small')")
         c.execute("DELETE FROM vectors")

@@ -71,3 +71,4 @@ def parse_query(raw: str) -> ParsedQuery:
     if not any(unicodedata.category(ch)[0] in ("L", "N") for ch in picture):
         picture = ""
     return ParsedQuery(text, tuple(quotes), picture)
+

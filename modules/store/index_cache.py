@@ -15,11 +15,11 @@ import threading
 from pathlib import Path
 
 from modules import faults
-from modules.catalog import Catalog
+from modules.store.catalog import Catalog
 from modules.channels import channel_of
 from modules.errors import SceneFinderError
-from modules.manifest import Manifest
-from modules.vector_index import IndexFileDamaged, VectorIndex
+from modules.store.manifest import Manifest
+from modules.store.vector_index import IndexFileDamaged, VectorIndex
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class IndexCaches:
         return self.folder / f"{space}.faiss"
 
     def spaces(self) -> list[str]:
-        return ["visual", *self._manifest.spaces()]
+        return list(dict.fromkeys(["visual", *self._manifest.spaces()]))
 
     def get(self, space: str) -> VectorIndex | None:
         """The space's index, caught up with the catalogue; None when the space has no model."""

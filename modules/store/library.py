@@ -2,15 +2,18 @@
 
 Layout under ``db_dir``::
 
-    catalog.sqlite      the truth: videos, shots, keyframes, segments, vectors, manifest (modules/catalog.py)
-    index/<space>.faiss caches of the catalogue's vectors, one a space (modules/index_cache.py)
+    catalog.sqlite      the truth: videos, shots, keyframes, channel rows, vectors, manifest (catalog.py)
+    index/<space>.faiss caches of the catalogue's vectors, one a space (index_cache.py)
     thumbs/<fingerprint>/<n>.jpg
-    manifest.json       a readable copy of the manifest (modules/manifest.py)
+    manifest.json       a readable copy of the manifest (manifest.py)
 
 SQLite holds every vector, so a kill at any moment leaves a library that opens and
 answers: caches that are behind are caught up, damaged ones rebuilt. One writer at a
 time holds ``.write.lock``; readers never write, so a read-only library can be searched.
 Whatever the catalogue says, files are only ever read or deleted inside ``db_dir``.
+
+:class:`Library` is the store's one door: the rest of the engine reads and writes through it
+(``reads.py`` holds its questions), never through the catalogue.
 """
 
 from __future__ import annotations
@@ -26,25 +29,26 @@ from typing import Iterator
 import numpy as np
 
 from modules import faults
-from modules.catalog import Catalog
-from modules.channels import channel_of
+from modules.store.catalog import Catalog
+from modules.channels import Channel, Produced, channel_of
 from modules.errors import LibraryMissing, LibraryReadOnly, SceneFinderError
-from modules.index_cache import IndexCaches
-from modules.manifest import ChannelStamp, Manifest
+from modules.store.index_cache import IndexCaches
+from modules.store.manifest import ChannelStamp, Manifest
 from modules.schema import VideoResult
-from modules.vector_index import VectorIndex
+from modules.store.reads import LibraryReads
+from modules.store.vector_index import VectorIndex
 
 log = logging.getLogger(__name__)
 
 _FINGERPRINT = re.compile(r"^[0-9a-f]{32}$")
 
 
-class Library:
-    """Open with :meth:`open`; ``catalog``, ``manifest`` and ``indexes`` are its parts."""
+class Library(LibraryReads):
+    """Open with :meth:`open`; its catalogue, ``manifest`` and ``indexes`` are its parts."""
 
     def __init__(self, db_dir: Path, catalog: Catalog, exact_max: int, writable: bool, lock_file=None):
         self.db_dir = Path(db_dir)
-        self.catalog = catalog
+        self._catalog = catalog
         self.manifest = Manifest(catalog, self.db_dir)
         self.indexes = IndexCaches(catalog, self.manifest, self.db_dir / "index", exact_max, writable)
         self.writable = writable
@@ -88,7 +92,7 @@ class Library:
             if self.writable:
                 self.warnings.extend(self.indexes.save())
         finally:
-            self.catalog.close()
+            self._catalog.close()
             if self._lock_file:
                 self._lock_file.close()
 
@@ -97,16 +101,6 @@ class Library:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-    # --- reads (the common ones, for short call sites) ------------------------------
-    def videos(self):
-        return self.catalog.videos()
-
-    def describe(self, video_id: int) -> dict:
-        return self.catalog.describe(video_id)
-
-    def count(self, table: str) -> int:
-        return self.catalog.count(table)
 
     def channel_stamp(self, channel: str) -> ChannelStamp | None:
         return self.manifest.channel_stamp(channel)
@@ -148,7 +142,7 @@ class Library:
                     if kf.jpeg:
                         (self.db_dir / rel).write_bytes(kf.jpeg)
             faults.point("thumbs-written")
-            vid = self.catalog.insert_video(result, thumbs, replace_id, spaces=self.text_spaces())
+            vid = self._catalog.insert_video(result, thumbs, replace_id, spaces=self.text_spaces())
             faults.point("committed")
         except BaseException:
             if wrote:
@@ -159,42 +153,53 @@ class Library:
 
     def remove_video(self, video_id: int) -> None:
         self._need_write()
-        row = self.catalog.video(video_id)
+        row = self._catalog.video(video_id)
         if row is None:
             raise SceneFinderError(f"no video with id {video_id} in the library; see: python main.py library")
-        self.catalog.delete_video(video_id)
+        self._catalog.delete_video(video_id)
         self.indexes.mark_changed()
         folder = self._thumb_folder(row["fingerprint"])
         if folder is None:
             log.warning("video %s had a malformed fingerprint; no thumbnail folder removed", video_id)
-        elif row["fingerprint"] not in self.catalog.fingerprints():
+        elif row["fingerprint"] not in self._catalog.fingerprints():
             shutil.rmtree(folder, ignore_errors=True)
+
+    def add_rows(self, channel: Channel, video_id: int, produced: Produced) -> None:
+        """A channel's rows of a video already in the library (``reindex --ocr``), in one transaction."""
+        self._need_write()
+        self._catalog.add_rows(channel, video_id, produced, self.text_spaces(channel.name))
+        self.indexes.mark_changed([channel.name])
+
+    def update_path(self, video_id: int, path: Path) -> None:
+        """A video moved or touched (same content): its path follows."""
+        self._need_write()
+        self._catalog.update_path(video_id, path)
 
     def set_captions(self, items: list[tuple[int, str, str]], vectors: dict[str, np.ndarray]) -> None:
         """items: (shot_id, caption, caption_en); ``vectors``: text model key -> (len(items), d)."""
         self._need_write()
-        self.catalog.set_captions(items, vectors, self.text_spaces("caption"))
+        self._catalog.set_captions(items, vectors, self.text_spaces("caption"))
         self.indexes.mark_changed(["caption"])
 
     def replace_vectors(self, space: str, items: Iterator[tuple[int, np.ndarray | None]], stamp: ChannelStamp) -> None:
         """Re-embedding (reindex): every row's vector of ``space`` and its manifest stamp, in one transaction."""
         self._need_write()
-        with self.catalog.transaction():
+        with self._catalog.transaction():
             if channel_of(space).is_text:
-                self.catalog.drop_space(space)
-            self.catalog.set_vectors(space, items)
+                self._catalog.drop_space(space)
+            self._catalog.set_vectors(space, items)
             self.manifest.set_channel(space, stamp)
-            self.catalog.bump(rebuild=[space])
+            self._catalog.bump(rebuild=[space])
         self.manifest.export()
         self.indexes.forget(space)
 
     def drop_space(self, space: str) -> None:
         """A text model the library no longer keeps: its vectors, stamp and index file go."""
         self._need_write()
-        with self.catalog.transaction():
-            self.catalog.drop_space(space)
+        with self._catalog.transaction():
+            self._catalog.drop_space(space)
             self.manifest.set_channel(space, None)
-            self.catalog.bump(rebuild=[space])
+            self._catalog.bump(rebuild=[space])
         self.manifest.export()
         self.indexes.forget(space)
         self.indexes.path(space).unlink(missing_ok=True)
@@ -217,7 +222,7 @@ class Library:
 
     def sweep_orphans(self) -> int:
         """Remove thumbnail folders no video row points to (left by a killed ingest)."""
-        known = self.catalog.fingerprints()
+        known = self._catalog.fingerprints()
         thumbs = self.db_dir / "thumbs"
         removed = 0
         if thumbs.is_dir() and not thumbs.is_symlink():

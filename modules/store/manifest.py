@@ -17,27 +17,15 @@ import json
 import logging
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-from modules.catalog import SCHEMA_VERSION, Catalog
-from modules.channels import channel_of
+from modules.store.catalog import Catalog
+from modules.store.tables import SCHEMA_VERSION
+from modules.channels import channel_of, is_registered
 from modules.errors import LibraryMismatch
+from modules.schema import ChannelStamp
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ChannelStamp:
-    """What made a channel's vectors: model identity (None = channel off), dimension."""
-
-    model: str | None
-    dim: int
-    normalized: bool = True
-    note: str = ""
-
-    def to_json(self) -> dict:
-        return {"model": self.model, "dim": self.dim, "normalized": self.normalized, "note": self.note}
 
 
 class Manifest:
@@ -60,9 +48,10 @@ class Manifest:
         return ChannelStamp(c.get("model"), int(c["dim"]), c.get("normalized", True), c.get("note", ""))
 
     def spaces(self, channel: str | None = None) -> list[str]:
-        """The text spaces the library keeps (of one channel), with a model."""
+        """The text spaces the library keeps (of one channel), with a model; a channel not registered in
+        this process (a plug-in that is not installed) is left out: its rows stay, unsearched."""
         return [name for name, c in self.data.get("channels", {}).items()
-                if "." in name and isinstance(c, dict) and c.get("model")
+                if "." in name and isinstance(c, dict) and c.get("model") and is_registered(name)
                 and (channel is None or channel_of(name).name == channel)]
 
     def check_models(self, stamps: dict[str, ChannelStamp], *, for_write: bool) -> list[str]:
