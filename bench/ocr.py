@@ -225,7 +225,7 @@ def main() -> None:
     times = with_and_without(report, "db", base)
     off, on = min(times["off"]), min(times["on"])
     # the same on footage with speech (ASR runs too), closer to what people ingest
-    from ingest_ray import material
+    from bench.ingest_ray import material
 
     speech = material()
     speech_times = with_and_without(speech, "db_speech", base)

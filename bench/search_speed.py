@@ -33,7 +33,7 @@ from modules.channels import Produced, Row
 from modules.schema import Keyframe, Shot, VideoInfo, VideoResult
 from modules.search import Searcher
 from modules.settings import Settings
-from modules.vector_index import VectorIndex, recall_at_k
+from modules.store.vector_index import VectorIndex, recall_at_k
 
 SHOTS_PER_VIDEO = 1000
 QUERIES = ["a man running through the rain at night", "비 오는 밤에 뛰어가는 남자", "the ticket office is closed",

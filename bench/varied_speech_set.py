@@ -148,7 +148,7 @@ QUERIES: dict[str, tuple[str, str, str]] = {
 
 def queries() -> list[dict]:
     """Every query with its kind, the line it looks for and its split (as real_speech_set.queries)."""
-    from real_speech_set import queries_of
+    from bench.real_speech_set import queries_of
 
     return queries_of([(key, *q) for key, q in QUERIES.items()])
 
@@ -287,7 +287,7 @@ def alignment_error_s() -> float:
 
 def build(height: int = 720) -> dict[str, tuple[Path, list[dict]]]:
     """The set's videos over real footage: name -> (video, its lines with times)."""
-    from real_speech import compose_audio
+    from bench.real_speech import compose_audio
 
     return {name: compose_audio(f"varied_{name}", audio, lines, height, seed=i)
             for i, (name, (audio, lines)) in enumerate(recordings().items())}
