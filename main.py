@@ -23,6 +23,7 @@ if _under_streamlit():
         st.Page("pages/search.py", title="Search", icon="🔎", default=True),
         st.Page("pages/ingest.py", title="Ingest", icon="📥"),
         st.Page("pages/video_to_text.py", title="Video to Text", icon="📝"),
+        st.Page("pages/people.py", title="People", icon="🧑"),
     ]).run()
 elif __name__ == "__main__":
     from modules.cli import main

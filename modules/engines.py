@@ -18,10 +18,12 @@ import functools
 import logging
 import os
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from models.device import resolve_device
+from models.faces import load_face_model
 from models.image_text import ImageTextEncoder, load_image_text_encoder
 from models.ocr import TextReader, load_text_reader
 from models.text_embedder import TextEmbedder, load_text_embedder
@@ -47,6 +49,34 @@ class Engines:
     # an ingest's share of the cores for the picture tower: its decode, ASR and reader keep the rest busy
     picture_threads: int = 0
     text_notes: tuple[str, ...] = ()  # configured text models that could not be had here, and why
+    faces_wanted: bool = True  # the faces channel is on (loaded on first use: 0.6 s, in the thread that needs it)
+    _faces: object = None
+    _faces_note: str = ""
+    _faces_lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def faces(self):
+        """The face model (loaded on first use), None when the channel is off; ``faces_note`` says why."""
+        with self._faces_lock:
+            if self._faces is None and not self._faces_note:
+                if not self.faces_wanted:
+                    self._faces_note = "switched off (--no-faces)"
+                else:
+                    try:
+                        self._faces = load_face_model()
+                    except WeightsUnavailable as exc:
+                        log.warning("faces channel off: %s", exc)
+                        self._faces_note = str(exc)
+            return self._faces
+
+    @property
+    def faces_note(self) -> str:
+        return "" if self.faces is not None else self._faces_note
+
+    @property
+    def faces_loaded(self) -> bool:
+        """The channel is on (its model loads, or says why not, when first used)."""
+        return self.faces_wanted
 
     @property
     def text(self) -> TextEmbedder:
@@ -183,7 +213,7 @@ def _load(settings: Settings, with_asr: bool, with_visual: bool, with_ocr: bool)
     # a quarter of the cores: on 2 cores one thread, 16% fewer core-seconds a keyframe than two, which only
     # wait on each other beside the other stages (a search, in the app too, embeds a picture on all of them)
     return Engines(device, texts, visual, visual_note, transcriber, ocr, ocr_note, picture_threads=max(1, threads // 4),
-                   text_notes=notes)
+                   text_notes=notes, faces_wanted=settings.faces)
 
 
 def load_text_embedders(names, device: str, offline: bool, threads: int) -> tuple[tuple[TextEmbedder, ...],

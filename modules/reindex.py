@@ -17,7 +17,7 @@ from itertools import groupby
 
 import numpy as np
 
-from modules.channels import SCREEN, Produced, space, text_channels
+from modules.channels import SCREEN, space, text_channels
 from modules.engines import load_engines
 from modules.store import Library
 from modules.schema import ChannelStamp
@@ -125,36 +125,44 @@ def _keyframe_image(lib: Library, row, settings: Settings) -> tuple[np.ndarray |
     return None, False
 
 
-def read_screen_text(settings: Settings, progress=None) -> dict[str, int]:
-    """Read the text on screen of every video that was never read (a library built before the
-    channel, or with it off): one decode per video. Returns counts."""
+def read_channel(settings: Settings, channel, progress=None) -> dict[str, int]:
+    """Read with one channel every video it never read (a library built before the channel, or with it off:
+    ``reindex --ocr``, ``reindex --faces``): one decode per video, the channel's reader offered its frames.
+    Returns counts."""
     from pathlib import Path
 
     from models.weights import WeightsUnavailable
+    from modules.channels import IngestJob, Scan
+    from modules.media import iter_frames, probe
     from modules.schema import Shot
-    from modules.screen_text import read_video
 
-    engines = load_engines(settings, with_asr=False, with_visual=False, with_ocr=True)
-    if engines.ocr is None:
-        raise WeightsUnavailable(f"cannot read text on screen: {engines.ocr_note}")
-    counts = {"videos read": 0, "lines of text on screen": 0, "videos missing": 0}
+    engines = load_engines(settings, with_asr=False, with_visual=False, with_ocr=channel is SCREEN)
+    stamps = {k: v for k, v in engines.stamps().items() if k.split(".")[0] == channel.name}
+    if not stamps or any(st.model is None for st in stamps.values()):
+        notes = "; ".join(st.note for st in stamps.values() if st.note) or "its model is not loaded"
+        raise WeightsUnavailable(f"cannot read {channel.label}: {notes}")
+    counts = {"videos read": 0, channel.rows_are: 0, "videos missing": 0}
     with Library.open(settings.db_dir, writable=True, exact_max=settings.exact_index_max) as lib:
-        screen = {k: v for k, v in engines.stamps().items() if k.startswith("screen.")}
-        lib.check_models(screen, for_write=True)  # the one channel written
-        todo = lib.videos_unread(SCREEN)
+        lib.check_models(stamps, for_write=True)  # the one channel written
+        todo = lib.videos_unread(channel)
         for i, video in enumerate(todo):
             path = Path(video["path"])
             if not path.is_file():
-                log.warning("%s is no longer there; its text on screen is not read", path)
+                log.warning("%s is no longer there; its %s is not read", path, channel.label)
                 counts["videos missing"] += 1
                 continue
             shots = [Shot(r["idx"], r["start_s"], r["end_s"]) for r in lib.shots_of(video["id"])]
-            texts, _ = read_video(path, engines.ocr, settings.ocr_every_s, settings.ocr_width, shots)
-            rows = SCREEN.rows_of(texts)
-            lib.add_rows(SCREEN, video["id"], Produced(rows, SCREEN.embed(engines, [r.text for r in rows]),
-                                                       by=engines.ocr.identity))
+            info = probe(path)
+            reader = channel.reader(IngestJob(info, engines, settings))
+            if reader is None:
+                raise WeightsUnavailable(f"cannot read {channel.label}: it is switched off in the settings")
+            for t, frame in iter_frames(path, reference_only=settings.decode_reference_only,
+                                        skip_loop_filter=settings.decode_skip_loop_filter):
+                reader.offer(t, frame)
+            produced = reader.finish(Scan(info, shots, [], []))
+            lib.add_rows(channel, video["id"], produced)
             counts["videos read"] += 1
-            counts["lines of text on screen"] += len(texts)
+            counts[channel.rows_are] += len(produced.rows)
             if progress:
                 progress(i + 1, len(todo), path.name)
         lib.save_indexes()

@@ -101,3 +101,24 @@ def _run(cmd: list[str]) -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SceneFinderError(f"{cmd[0]} failed: {proc.stderr.strip()[-400:]}")
+
+
+FACE_PHOTOS = ("obama", "obama2", "obama3", "biden", "obama_partial_face")
+
+
+def fetch_face_photos(folder: Path) -> dict[str, Path]:
+    """Real photographs of people to try the faces channel on: face_recognition's test images (Barack Obama
+    in four photos, one half hidden; Joe Biden in one), taken from its source package on PyPI (cached)."""
+    import sys
+    import tarfile
+
+    folder = Path(folder)
+    if not all((folder / f"{n}.jpg").is_file() for n in FACE_PHOTOS):
+        folder.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-build-isolation", "--no-binary",
+                        ":all:", "face_recognition==1.3.0", "-d", str(folder)], check=True, capture_output=True)
+        with tarfile.open(folder / "face_recognition-1.3.0.tar.gz") as tar:
+            for n in FACE_PHOTOS:
+                data = tar.extractfile(f"face_recognition-1.3.0/tests/test_images/{n}.jpg").read()
+                (folder / f"{n}.jpg").write_bytes(data)
+    return {n: folder / f"{n}.jpg" for n in FACE_PHOTOS}

@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from modules.setting_groups import (AppSettings, CaptionSettings, DialogueSettings, EmbeddingSettings,
+from modules.setting_groups import (AppSettings, CaptionSettings, DialogueSettings, EmbeddingSettings, FaceSettings,
                                      LibrarySettings, RaySettings, ScreenTextSettings, SearchSettings, ShotSettings)
 
 ENV_PREFIX = "SCENE_FINDER_"
@@ -37,7 +37,7 @@ ASR_BEAM_PRESETS: dict[str, int] = {"cpu": 1, "gpu": 5}
 
 @dataclass(frozen=True)
 class Settings(AppSettings, RaySettings, CaptionSettings, SearchSettings, EmbeddingSettings, DialogueSettings,
-               ScreenTextSettings, ShotSettings, LibrarySettings):
+               FaceSettings, ScreenTextSettings, ShotSettings, LibrarySettings):
     """Every setting, grouped by concern in ``modules/setting_groups.py`` (``GROUPS``); read as one flat object."""
 
     def __post_init__(self) -> None:

@@ -97,6 +97,16 @@ query = left.text_input("Describe the scene, in Korean or English", key="search.
                         placeholder='비 오는 밤에 뛰어가는 남자  ·  a hat shouting "Gryffindor!"')
 video = right.selectbox("Video", videos, key="search.video")
 st.caption('Put remembered dialogue in quotes: "…" or 「…」. The rest describes the picture and is read on screen too.')
+photo = st.file_uploader("Or find a person: a photo of them (with or without a description)", type=["jpg", "jpeg", "png"],
+                         key="search.face")
+face = None
+if photo is not None:
+    from modules.pictures import decode_picture
+
+    try:
+        face = decode_picture(photo.getvalue(), photo.name)
+    except USER_ERRORS as exc:
+        st.error(str(exc))
 
 similar = st.session_state.get("search.similar")
 if similar:
@@ -114,9 +124,9 @@ if similar:
         for w in result.warnings:
             st.caption(f"⚠ {w}")
         show_hits(result.hits, "search.like")
-elif query:
+elif query or face is not None:
     try:
-        result = s.search(query, video=None if video == "All videos" else video)
+        result = s.search(query, video=None if video == "All videos" else video, face=face)
     except USER_ERRORS as exc:
         st.error(str(exc))
         st.stop()

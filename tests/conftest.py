@@ -130,3 +130,11 @@ def cli_env(settings: Settings) -> dict[str, str]:
 def index_sizes(lib, channel: str) -> list[int]:
     """The size of each text model's index of ``channel`` (one index a model: e5 and USE-m by default)."""
     return [lib.index(sp).ntotal for sp in sorted(lib.text_spaces(channel))]
+
+
+@pytest.fixture(scope="session")
+def face_photos() -> dict[str, Path]:
+    """Real photographs of people (face_recognition's test images, from PyPI), fetched once into the cache."""
+    from modules.samples import fetch_face_photos
+
+    return fetch_face_photos(Path(os.path.expanduser("~/.cache/scene-finder/test-data/face_recognition")))

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from modules.channels import Produced, Row
+from modules.channels import Produced, Row, registered
 from modules.errors import BadQuery, LibraryMismatch
 from modules.ingest import ingest
 from modules.store import Library
@@ -220,7 +220,7 @@ def test_cli_search_json_and_errors(library):
     assert set(data) >= {"query", "hits", "no_confident_match"}
     h = data["hits"][0]
     assert set(h) >= {"video", "shot_start_s", "shot_end_s", "frame_s", "score", "scores", "text", "thumbnail"}
-    assert set(h["scores"]) == {"visual", "dialogue", "caption", "screen"} and Path(h["thumbnail"]).exists()
+    assert set(h["scores"]) == {c.name for c in registered()} and Path(h["thumbnail"]).exists()
     table = subprocess.run([sys.executable, "main.py", "search", "the last train"], cwd=ROOT, env=env,
                            capture_output=True, text=True)
     assert "station.mp4" in table.stdout and "00:04" in table.stdout

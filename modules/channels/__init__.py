@@ -52,12 +52,14 @@ from modules.channels.picture import PICTURE  # noqa: E402 - the built-in channe
 from modules.channels.dialogue import DIALOGUE  # noqa: E402
 from modules.channels.caption import CAPTION  # noqa: E402
 from modules.channels.screen import SCREEN  # noqa: E402
+from modules.channels.faces import FACES  # noqa: E402
 
 register(PICTURE)
 register(DIALOGUE)
 register(CAPTION)
 register(SCREEN)
+register(FACES)
 
 __all__ = ["Channel", "ChannelMatch", "IngestJob", "Produced", "QueryContext", "Reader", "Row", "Scan", "register",
            "unregister", "registered", "get", "channel_of", "is_registered", "text_channels", "space", "model_key_of",
-           "PICTURE", "DIALOGUE", "CAPTION", "SCREEN"]
+           "PICTURE", "DIALOGUE", "CAPTION", "SCREEN", "FACES"]

@@ -119,7 +119,7 @@ class QueryContext:
     """What a channel needs to retrieve candidates for one query."""
 
     parsed: "ParsedQuery"
-    library: Any  # modules.library.Library: reads go through it
+    library: Any  # modules.store.Library: reads go through it
     spaces: list[str]  # this channel's spaces that are searched (a text model of each is loaded)
     vectors: dict[str, dict[str, np.ndarray]]  # query part ("dialogue", "picture") -> model key -> vector
     allowed: np.ndarray | None  # row ids the filters allow (None: no filter)
@@ -222,6 +222,11 @@ class Channel:
         """The match in words: ``dialogue 0.84: "The ticket office is closed today."``."""
         how = "exact quote" if m.exact_quote else f"{m.score:.2f}"
         return f"{self.label} {how}" + (f': "{m.text}"' if m.text else "")
+
+    def own_probability(self, m: ChannelMatch) -> float | None:
+        """How sure a match is where the channel's model says so itself (a face model's documented distance
+        for one person); None: judged by a fitted curve (``curve_key``)."""
+        return None
 
     def curve_key(self, m: ChannelMatch, library) -> str | None:
         """Which confidence curve judges a match: the text models that scored it, joined by "+"."""

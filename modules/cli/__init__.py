@@ -15,6 +15,7 @@ import sys
 from modules.cli.library_commands import cmd_ingest, cmd_library, cmd_reindex, cmd_remove, cmd_timeline
 from modules.cli.other_commands import cmd_app, cmd_caption, cmd_demo, cmd_make_dataset, cmd_models, cmd_train_lora
 from modules.cli.parser import build_parser
+from modules.cli.people_commands import cmd_people
 from modules.cli.search_commands import cmd_search, cmd_similar
 from modules.errors import USER_ERRORS
 from modules.settings import FLAGS, Settings
@@ -66,6 +67,7 @@ COMMANDS = {
     "similar": cmd_similar,
     "timeline": cmd_timeline,
     "caption": cmd_caption,
+    "people": cmd_people,
     "train-lora": cmd_train_lora,
     "make-dataset": cmd_make_dataset,
     "models": cmd_models,

@@ -79,19 +79,21 @@ def cmd_remove(args, settings: Settings) -> int:
 
 
 def cmd_reindex(args, settings: Settings) -> int:
-    from modules.reindex import read_screen_text, reindex
+    from modules.channels import FACES, SCREEN
+    from modules.reindex import read_channel, reindex
 
-    if args.ocr:
+    if args.ocr or getattr(args, "faces", False):
         from tqdm import tqdm
 
-        bar = tqdm(unit="video", desc="text on screen")
+        channel = SCREEN if args.ocr else FACES
+        bar = tqdm(unit="video", desc=channel.label)
 
         def show(done: int, total: int, name: str) -> None:
             bar.total = total
             bar.set_postfix_str(name[:30])
             bar.update(done - bar.n)
 
-        counts = read_screen_text(settings, progress=show)
+        counts = read_channel(settings, channel, progress=show)
         bar.close()
         print("read: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         return 0

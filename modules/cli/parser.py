@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     _search(sub)
     _similar(sub)
     _timeline(sub)
+    _people(sub)
     _caption(sub)
     _train_lora(sub)
     _make_dataset(sub)
@@ -59,6 +60,8 @@ def _ingest(sub) -> None:
     p.add_argument("--captions", action="store_true", help="also caption every shot (video-to-text model)")
     p.add_argument("--no-ocr", dest="ocr", action="store_false", default=None,
                    help="do not read text on screen (subtitles, signs); faster")
+    p.add_argument("--no-faces", dest="faces", action="store_false", default=None,
+                   help="do not look for faces (who is in a shot); faster")
     g = p.add_argument_group("Ray (a library larger than one machine)")
     g.add_argument("--ray", dest="ray_address", nargs="?", const="local", default=None, metavar="ADDRESS",
                    help="process videos on Ray: alone, a local runtime of all cores (or the cluster RAY_ADDRESS "
@@ -88,6 +91,8 @@ def _reindex(sub) -> None:
     _db_flag(p)
     p.add_argument("--ocr", action="store_true",
                    help="instead: read the text on screen of videos added before that channel (or with --no-ocr)")
+    p.add_argument("--faces", action="store_true", default=None,
+                   help="instead: find the faces of videos added before that channel (or with --no-faces)")
     p.add_argument("--text", action="store_true",
                    help="only the text channels, from their stored text: adds a configured text model's vectors "
                         "(no speech recognition, no picture model), drops those of models no longer configured")
@@ -95,8 +100,10 @@ def _reindex(sub) -> None:
 
 
 def _search(sub) -> None:
-    p = sub.add_parser("search", help="find moments by a description, in Korean or English")
-    p.add_argument("query")
+    p = sub.add_parser("search", help="find moments by a description, in Korean or English, or by a face")
+    p.add_argument("query", nargs="?", default="", help="what is seen or said (may be left out with --face)")
+    p.add_argument("--face", type=Path, metavar="PHOTO", help="a photo of a person: the shots where they appear")
+    p.add_argument("--face-index", type=int, help="which face of the photo, from the left (default: the largest)")
     _db_flag(p)
     _model_flags(p)
     p.add_argument("--top-k", type=int, default=None, help="number of moments (default 5)")
@@ -184,3 +191,13 @@ def _demo(sub) -> None:
     p.add_argument("--samples", type=Path, default=Path("data/samples"), help="where sample clips are written")
     _db_flag(p)
     _model_flags(p)
+
+
+def _people(sub) -> None:
+    p = sub.add_parser("people", help="the people whose faces the library holds; name one, join two")
+    p.add_argument("action", nargs="?", default="list", choices=["list", "name", "merge"])
+    p.add_argument("ids", nargs="*", help='name: ID "이름"; merge: KEEP OTHER')
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--crops", type=Path, metavar="DIR", help="also write each person's largest face into DIR")
+    p.add_argument("--no-group", action="store_true", help="list as they are, without grouping new face tracks")
+    _db_flag(p)

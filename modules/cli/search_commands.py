@@ -32,14 +32,19 @@ def cmd_search(args, settings: Settings) -> int:
 
 def _search(args, settings: Settings):
     """The search a command asked for; the request and the library are checked before any model loads."""
+    from modules.pictures import read_picture
     from modules.search import Searcher, validate_request
     from modules.store import Library
 
-    validate_request(args.query, args.top_k or settings.top_k, args.from_s, args.to_s)
+    face = getattr(args, "face", None)
+    if face is None or args.query:
+        validate_request(args.query, args.top_k or settings.top_k, args.from_s, args.to_s)
     Library.open(settings.db_dir).close()  # so is a missing library
+    photo = read_picture(face) if face is not None else None  # bounded before it is decoded
     searcher = Searcher(settings)
     try:
-        return searcher.search(args.query, args.top_k, args.video, args.from_s, args.to_s)
+        return searcher.search(args.query, args.top_k, args.video, args.from_s, args.to_s, face=photo,
+                               face_index=getattr(args, "face_index", None))
     finally:
         searcher.close()
 

@@ -38,10 +38,13 @@ class Committer:
         """Raises LibraryMismatch when the library was built by other models; notes a picture channel that
         is off, and a text model that is configured but left out (not installed, or not in the library yet)."""
         e, w = self.engines, self.summary.warnings
-        w.extend(self.lib.check_models(e.stamps(), for_write=True))
+        stamps = e.stamps()
+        w.extend(self.lib.check_models(stamps, for_write=True))
         w.extend(f"text model left out: {note}" for note in e.text_notes)
-        if e.visual is None:
-            w.append(f"visual channel off: {e.visual_note}; dialogue is still indexed")
+        for ch in registered():  # a channel whose model cannot be had here is off, said once a batch
+            stamp = stamps.get(ch.name)
+            if stamp is not None and stamp.model is None:
+                w.append(f"{ch.name} channel off: {stamp.note}; the other channels are still indexed")
         self._checked = True
 
     def __call__(self, item: WorkItem, outcome: Callable[[], VideoResult]) -> None:

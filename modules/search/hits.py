@@ -13,12 +13,24 @@ from modules.search.calibration import Curves
 from modules.search.fusion import Matches
 
 
-class Confidence:
-    """Judges a channel's match by the curve fitted for it."""
+class Stamps:
+    """The library's model stamps, read once (a query judges hundreds of matches by them)."""
 
-    def __init__(self, curves: Curves, library):
+    def __init__(self, library):
+        self._library, self._seen = library, {}
+
+    def channel_stamp(self, space: str):
+        if space not in self._seen:
+            self._seen[space] = self._library.channel_stamp(space)
+        return self._seen[space]
+
+
+class Confidence:
+    """Judges a channel's match by the curve fitted for it (``stamps``: the library's, read once)."""
+
+    def __init__(self, curves: Curves, stamps: Stamps):
         self.curves = curves
-        self._library = library
+        self._library = stamps
 
     def curve(self, channel: str, m: ChannelMatch) -> ranking.Calibration | None:
         """The confidence curve for a match: by the set of models that scored it and its language pair."""
@@ -29,6 +41,9 @@ class Confidence:
         return found.get(m.pair) or found.get("*")
 
     def probability(self, channel: str, m: ChannelMatch) -> float | None:
+        own = get(channel).own_probability(m)
+        if own is not None:
+            return own
         cal = self.curve(channel, m)
         scores = get(channel).curve_scores(m, cal.weights if cal else ())
         return ranking.probability(scores, cal, m.exact_quote)
@@ -38,8 +53,8 @@ class Confidence:
 
     def uncalibrated(self, per_channel: Matches) -> list[str]:
         """Channels that matched and have no curve for any of their matches."""
-        return sorted(ch for ch, matches in per_channel.items()
-                      if matches and all(self.curve(ch, m) is None for m in matches.values()))
+        return sorted(ch for ch, matches in per_channel.items() if matches and all(
+            self.curve(ch, m) is None and get(ch).own_probability(m) is None for m in matches.values()))
 
 
 def build_hit(lib, shot_id: int, score: float, per_channel: Matches, confidence: Confidence) -> Hit:

@@ -11,6 +11,8 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
+
 from models.translator import GoogleTranslator, TranslationUnavailable, needs_translation
 from modules import ranking
 from modules.channels import QueryContext, registered
@@ -19,7 +21,7 @@ from modules.errors import BadQuery
 from modules.schema import Hit
 from modules.search import fusion
 from modules.search.calibration import read_calibration
-from modules.search.hits import Confidence, build_hit
+from modules.search.hits import Confidence, Stamps, build_hit
 from modules.search.query import ParsedQuery
 from modules.search.result import CANDIDATES, SearchResult
 from modules.search.request import allowed_rows, validate_request
@@ -40,6 +42,7 @@ class Searcher:
             settings, with_asr=False, with_visual=lib_visual is None or lib_visual.model is not None
         )
         stamps = self.engines.stamps()
+        self._stamps = Stamps(self.lib)
         self.warnings = self.lib.check_models(stamps, for_write=False)
         self.warnings += [f"text model left out: {n}" for n in self.engines.text_notes]
         self.calibration, self.centring = read_calibration()
@@ -62,26 +65,32 @@ class Searcher:
 
     @property
     def confidence(self) -> Confidence:
-        return Confidence(self.calibration, self.lib)
+        return Confidence(self.calibration, self._stamps)
 
     def weight(self, channel: str) -> float:
         return self.settings.weight_of(channel, next(c.default_weight for c in registered() if c.name == channel))
 
     # --- the query ---------------------------------------------------------------
     def search(self, query: str, top_k: int | None = None, video: str | None = None,
-               from_s: float | None = None, to_s: float | None = None) -> SearchResult:
-        """Raises BadQuery for an unusable query or a filter that matches nothing."""
+               from_s: float | None = None, to_s: float | None = None, face=None,
+               face_index: int | None = None) -> SearchResult:
+        """``face``: a photo (RGB) whose person is looked for (with the query, or alone: ``query`` "").
+        A named person in the query (``people name``) keeps the answer to their shots.
+        Raises BadQuery for an unusable query or a filter that matches nothing."""
         t0 = time.perf_counter()
         top_k = top_k or self.settings.top_k
-        parsed = validate_request(query, top_k, from_s, to_s)
         warnings = list(self.warnings)
+        query, person = self._person(query, face, warnings)
+        parsed = self._parse(query, top_k, from_s, to_s, face is not None or person is not None)
         if self.lib.count("videos") == 0:
             raise BadQuery(f"the library in {self.settings.db_dir}/ is empty; add videos with: python main.py ingest PATH")
         on = [ch for ch, state in self.channels.items() if state == "on"]
-        allowed = allowed_rows(self.lib, on, video, from_s, to_s)
+        allowed = self._only_person(allowed_rows(self.lib, on, video, from_s, to_s), person, on)
         timings: dict[str, float] = {}
         t = time.perf_counter()
         vectors = self._encode(parsed, warnings)
+        if face is not None or person is not None:
+            vectors["face"] = {"": self._face(face, face_index) if face is not None else person[2]}
         timings["encode_ms"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
         per_channel = self.retrieve(parsed, vectors, allowed)
@@ -107,6 +116,35 @@ class Searcher:
                             closest=hits[0] if no_confident and hits else None, warnings=warnings,
                             channels=dict(self.channels), timings_ms={k: round(v, 2) for k, v in timings.items()})
 
+    @staticmethod
+    def _parse(query: str, top_k: int, from_s, to_s, may_be_empty: bool) -> ParsedQuery:
+        if may_be_empty and not (query or "").strip():
+            validate_request("face", top_k, from_s, to_s)  # the filters and top_k are checked all the same
+            return ParsedQuery("", (), "")
+        return validate_request(query, top_k, from_s, to_s)
+
+    def _person(self, query: str, face, warnings: list[str]):
+        """(the query without a named person's name, (person id, name, centroid) or None)."""
+        from modules.people import named_in
+
+        if face is not None or self.channels.get("faces") != "on" or not (query or "").strip():
+            return query, None
+        named = [(pid, name) for pid, name, _ in self.lib.people_centroids() if name]
+        found = named_in(query, named)
+        if found is None:
+            return query, None
+        pid, name, rest = found
+        warnings.append(f"only shots of {name}")
+        centroid = next(c for p, _, c in self.lib.people_centroids() if p == pid)
+        return rest, (pid, name, centroid)
+
+    def _only_person(self, allowed, person, on: list[str]):
+        if person is None:
+            return allowed
+        shots = self.lib.shots_of_person(person[0])
+        mine = {ch.name: self.lib.rows_of_shots(ch, shots) for ch in registered() if ch.name in on}
+        return mine if allowed is None else {ch: np.intersect1d(allowed[ch], mine[ch]) for ch in mine}
+
     def _encode(self, parsed: ParsedQuery, warnings: list[str]) -> dict:
         """The query for each channel, encoded in parallel (torch and the text engines release the GIL):
         query part -> model key -> vector ("image": the picture model's, key "")."""
@@ -115,13 +153,21 @@ class Searcher:
             vis_text = self._visual_text(parsed.picture_text, warnings)
             vis_future = self._pool.submit(self.engines.visual.encode_texts, [vis_text])
         texts = [parsed.dialogue_text] + ([parsed.picture_text] if parsed.picture_text else [])
-        text_vecs = {m.key: m.embed_queries(texts) for m in self.engines.texts}
+        text_vecs = {m.key: m.embed_queries(texts) for m in self.engines.texts} if parsed.text else {}
         out = {"dialogue": {k: v[0] for k, v in text_vecs.items()}}
         if parsed.picture_text:
             out["picture"] = {k: v[-1] for k, v in text_vecs.items()}
         if vis_future is not None:
             out["image"] = {"": vis_future.result()[0]}
         return out
+
+    def _face(self, image, index: int | None):
+        from modules.channels.faces import query_face
+
+        if self.channels.get("faces") != "on" or self.engines.faces is None:
+            raise BadQuery(f"search by a face needs the faces channel, which is {self.channels.get('faces', 'off')}"
+                           + (f": {self.engines.faces_note}" if self.engines.faces is None else ""))
+        return query_face(self.engines.faces, image, index)
 
     def retrieve(self, parsed: ParsedQuery, vectors: dict, allowed) -> fusion.Matches:
         """Each channel that is on (and weighs anything): shot id -> its best match."""

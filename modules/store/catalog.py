@@ -16,13 +16,14 @@ from pathlib import Path
 
 from modules.errors import LibraryMissing
 from modules.store.connection import Connection, as_user_error, connect
+from modules.store.people import People
 from modules.store.rows import Rows
 from modules.store.tables import Migrations, schema
 from modules.store.videos import Videos
 from modules.store.views import Captions, Views
 
 
-class Catalog(Connection, Migrations, Videos, Rows, Views, Captions):
+class Catalog(Connection, Migrations, Videos, Rows, Views, Captions, People):
     def __init__(self, path: Path, conn, writable: bool):
         super().__init__(path, conn, writable)
         self._init_legacy()

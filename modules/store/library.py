@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import fcntl
 import logging
-import os
 import re
 import shutil
 from pathlib import Path
@@ -35,15 +34,15 @@ from modules.errors import LibraryMissing, LibraryReadOnly, SceneFinderError
 from modules.store.index_cache import IndexCaches
 from modules.store.manifest import ChannelStamp, Manifest
 from modules.schema import VideoResult
+from modules.store.people import PeopleDoor
 from modules.store.reads import LibraryReads
-from modules.store.vector_index import VectorIndex
 
 log = logging.getLogger(__name__)
 
 _FINGERPRINT = re.compile(r"^[0-9a-f]{32}$")
 
 
-class Library(LibraryReads):
+class Library(LibraryReads, PeopleDoor):
     """Open with :meth:`open`; its catalogue, ``manifest`` and ``indexes`` are its parts."""
 
     def __init__(self, db_dir: Path, catalog: Catalog, exact_max: int, writable: bool, lock_file=None):
@@ -102,27 +101,8 @@ class Library(LibraryReads):
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def channel_stamp(self, channel: str) -> ChannelStamp | None:
-        return self.manifest.channel_stamp(channel)
-
     def check_models(self, stamps: dict[str, ChannelStamp], *, for_write: bool) -> list[str]:
         return self.manifest.check_models(stamps, for_write=for_write)
-
-    def index(self, space: str) -> VectorIndex | None:
-        return self.indexes.get(space)
-
-    def text_spaces(self, channel: str | None = None) -> list[str]:
-        """The text spaces (a text model's vectors of a text channel) the library keeps."""
-        return self.manifest.spaces(channel)
-
-    def thumb_path(self, rel: str) -> Path | None:
-        """The file a catalogue thumbnail entry names, or None when it would lie outside
-        ``db_dir/thumbs`` (a tampered or damaged catalogue). Checked on the name alone (no disk
-        access: a query shows five of them): relative, under thumbs/, no ".."."""
-        norm = os.path.normpath(str(rel)) if isinstance(rel, str) else ""
-        if os.path.isabs(norm) or not norm.startswith("thumbs" + os.sep) or ".." in norm.split(os.sep):
-            return None
-        return self.db_dir / norm
 
     # --- writes ------------------------------------------------------------------------
     def add_video(self, result: VideoResult, replace_id: int | None = None) -> int:
@@ -142,7 +122,7 @@ class Library(LibraryReads):
                     if kf.jpeg:
                         (self.db_dir / rel).write_bytes(kf.jpeg)
             faults.point("thumbs-written")
-            vid = self._catalog.insert_video(result, thumbs, replace_id, spaces=self.text_spaces())
+            vid = self._catalog.insert_video(result, thumbs, replace_id, spaces=self.spaces())
             faults.point("committed")
         except BaseException:
             if wrote:
@@ -167,7 +147,7 @@ class Library(LibraryReads):
     def add_rows(self, channel: Channel, video_id: int, produced: Produced) -> None:
         """A channel's rows of a video already in the library (``reindex --ocr``), in one transaction."""
         self._need_write()
-        self._catalog.add_rows(channel, video_id, produced, self.text_spaces(channel.name))
+        self._catalog.add_rows(channel, video_id, produced, self.spaces(channel.name))
         self.indexes.mark_changed([channel.name])
 
     def update_path(self, video_id: int, path: Path) -> None:

@@ -48,10 +48,10 @@ class Manifest:
         return ChannelStamp(c.get("model"), int(c["dim"]), c.get("normalized", True), c.get("note", ""))
 
     def spaces(self, channel: str | None = None) -> list[str]:
-        """The text spaces the library keeps (of one channel), with a model; a channel not registered in
+        """The spaces the library keeps (of one channel), with a model; a channel not registered in
         this process (a plug-in that is not installed) is left out: its rows stay, unsearched."""
         return [name for name, c in self.data.get("channels", {}).items()
-                if "." in name and isinstance(c, dict) and c.get("model") and is_registered(name)
+                if isinstance(c, dict) and c.get("model") and is_registered(name)
                 and (channel is None or channel_of(name).name == channel)]
 
     def check_models(self, stamps: dict[str, ChannelStamp], *, for_write: bool) -> list[str]:

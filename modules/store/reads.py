@@ -4,6 +4,7 @@ engine reads by the hundred comes back as ``sqlite3.Row`` (read by column name, 
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -11,10 +12,36 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from modules.channels import Channel
+from modules.schema import ChannelStamp
+from modules.store.vector_index import VectorIndex
 
 
 class LibraryReads:
     _catalog: "object"
+
+    # --- the library's models and spaces ---------------------------------------------------------
+    def channel_stamp(self, channel: str) -> ChannelStamp | None:
+        return self.manifest.channel_stamp(channel)
+
+    def index(self, space: str) -> VectorIndex | None:
+        return self.indexes.get(space)
+
+    def text_spaces(self, channel: str | None = None) -> list[str]:
+        """The text spaces (a text model's vectors of a text channel) the library keeps."""
+        return [sp for sp in self.manifest.spaces(channel) if "." in sp]
+
+    def spaces(self, channel: str | None = None) -> list[str]:
+        """Every space the library keeps with a model (of one channel): text spaces, the picture, faces."""
+        return self.manifest.spaces(channel)
+
+    def thumb_path(self, rel: str) -> Path | None:
+        """The file a catalogue thumbnail entry names, or None when it would lie outside
+        ``db_dir/thumbs`` (a tampered or damaged catalogue). Checked on the name alone (no disk
+        access: a query shows five of them): relative, under thumbs/, no ".."."""
+        norm = os.path.normpath(str(rel)) if isinstance(rel, str) else ""
+        if os.path.isabs(norm) or not norm.startswith("thumbs" + os.sep) or ".." in norm.split(os.sep):
+            return None
+        return self.db_dir / norm
 
     # --- videos -----------------------------------------------------------------------------
     def video(self, video_id: int) -> sqlite3.Row | None:

@@ -157,8 +157,8 @@ class Videos:
                 self._q(f"INSERT INTO {ch.fts_table}({ch.fts_table}, rowid, norm) SELECT 'delete', r.id, r.norm "
                         f"FROM {ch.table} r JOIN shots s ON r.shot_id=s.id WHERE s.video_id=?", (video_id,))
             if not ch.vector_column:
-                self._q(f"DELETE FROM vectors WHERE space >= ? AND space < ? AND row_id IN ({rows})",
-                        (ch.name + ".", ch.name + "/", video_id))  # the channel's spaces ('/' follows '.')
+                self._q(f"DELETE FROM vectors WHERE (space = ? OR (space >= ? AND space < ?)) AND row_id IN ({rows})",
+                        (ch.name, ch.name + ".", ch.name + "/", video_id))  # its spaces ('/' follows '.')
         self._q("DELETE FROM videos WHERE id=?", (video_id,))
         self.bump(rebuild=[ch.name for ch in registered()])
 

@@ -1,0 +1,204 @@
+"""Faces: who is in a shot. During ingest's decode a frame every ``faces_every_s`` is searched for faces
+(``models/faces.py``), in its own thread; within a shot the same person is one track (descriptors within
+``TRACK_DISTANCE`` of the track's mean), kept with its box, size, time and a small crop. Searched by a
+photo (``search --face PHOTO``): the shots whose tracks are nearest to the photo's face."""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from modules.channels.base import Channel, ChannelMatch, IngestJob, Produced, QueryContext, Reader, Row, Scan
+
+TRACK_DISTANCE = 0.45  # a face joins a track of its shot when this near its mean (dlib's scale; one person < 0.35)
+CROP_SIDE = 96  # the face crop kept for the People page and the hit cards
+_STOP = object()
+
+
+class _FaceReader(Reader):
+    wants_frames = True
+
+    def __init__(self, job: IngestJob):
+        from modules.media import FrameScaler
+
+        self._engines, self._every, self._width = job.engines, job.settings.faces_every_s, job.settings.faces_width
+        self._next_t = 0.0
+        self._scaler = FrameScaler()
+        self._queue: queue.Queue = queue.Queue(maxsize=4)
+        self._seen: list[tuple[float, object, np.ndarray]] = []  # (time, Face, crop)
+        self._error: BaseException | None = None
+        self.seconds = 0.0
+        self._thread = threading.Thread(target=self._work, name="faces", daemon=True)
+        self._thread.start()
+
+    def offer(self, t_s: float, frame) -> None:
+        from modules.media import upright_rgb
+
+        if t_s < self._next_t or self._error is not None:
+            return
+        self._next_t = t_s + self._every
+        self._queue.put((t_s, upright_rgb(frame, self._width, self._scaler)))
+
+    def _work(self) -> None:
+        while (item := self._queue.get()) is not _STOP:
+            if self._error is not None:
+                continue  # drain, so the decode never blocks
+            t0 = time.perf_counter()
+            try:
+                t, rgb = item
+                model = self._engines.faces
+                for face in model.faces(rgb) if model is not None else ():
+                    self._seen.append((t, face, _crop(rgb, face.box)))
+            except BaseException as exc:  # noqa: BLE001 - raised in finish, in the caller
+                self._error = exc
+            self.seconds += time.perf_counter() - t0
+
+    def finish(self, scan: Scan) -> Produced:
+        t = time.perf_counter()
+        self.close()
+        out = Produced(timings_s={"faces_wait_s": time.perf_counter() - t, "faces_s": self.seconds})
+        if self._error is not None:
+            out.warnings.append(f"faces skipped: {type(self._error).__name__}: {self._error}")
+            return out
+        model = self._engines.faces
+        if model is None:
+            return out
+        rows, vecs = tracks(self._seen, scan.shots, self._every)
+        out.rows, out.vectors, out.by = rows, {"": vecs}, model.identity
+        return out
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(_STOP)
+            self._thread.join()
+
+
+def tracks(seen, shots, every_s: float) -> tuple[list[Row], np.ndarray]:
+    """Each shot's faces as tracks: a face joins the nearest track of its shot whose mean descriptor is within
+    TRACK_DISTANCE, else starts one. A track keeps its largest face's box and crop and its unit mean."""
+    import bisect
+
+    from models.faces import distance
+    from modules.shots import encode_jpeg
+
+    starts = [s.start_s for s in shots]
+    groups: dict[int, list[dict]] = {}
+    for t, face, crop in seen:
+        shot = shots[max(0, bisect.bisect_right(starts, t) - 1)]
+        mine = groups.setdefault(shot.index, [])
+        near = min(mine, key=lambda g: distance(g["mean"], face.descriptor), default=None)
+        if near is None or distance(near["mean"], face.descriptor) > TRACK_DISTANCE:
+            near = {"shot": shot, "faces": [], "mean": face.descriptor}
+            mine.append(near)
+        near["faces"].append((t, face, crop))
+        total = np.sum([f.descriptor for _, f, _ in near["faces"]], axis=0)
+        near["mean"] = total / max(float(np.linalg.norm(total)), 1e-9)
+    rows, vecs = [], []
+    for g in (g for gs in groups.values() for g in gs):
+        times = [t for t, _, _ in g["faces"]]
+        t, big, crop = max(g["faces"], key=lambda item: item[1].size)
+        rows.append(Row(g["shot"].index, min(times), min(max(times) + every_s, g["shot"].end_s), "",
+                        {"box": json.dumps(big.box), "size": big.size, "seen": len(times), "crop": encode_jpeg(crop),
+                         "at_s": t}))
+        vecs.append(g["mean"])
+    return rows, np.asarray(vecs, np.float32).reshape(-1, 128)
+
+
+def query_face(model, image: np.ndarray, index: int | None = None) -> np.ndarray:
+    """The descriptor of the face a search by photo asks for: the largest in ``image``, or the ``index``-th
+    (1 = the leftmost). Raises BadQuery when there is no face, or no such face."""
+    from modules.errors import BadQuery
+
+    from PIL import Image
+
+    side = max(image.shape[:2])
+    if side > 800:  # the detector looks at it doubled: faces from 40 px at 800 px, in under a second
+        scale = 800 / side
+        image = np.asarray(Image.fromarray(image).resize((round(image.shape[1] * scale), round(image.shape[0] * scale))))
+    faces = sorted(model.faces(image, upsample=1), key=lambda f: f.box[0])
+    if not faces:
+        raise BadQuery("no face found in the photo; give a photo where a face is at least 40 px tall and turned "
+                       "towards the camera")
+    if index is None:
+        return max(faces, key=lambda f: f.size).descriptor
+    if not 1 <= index <= len(faces):
+        raise BadQuery(f"the photo has {len(faces)} face(s), from the left; --face-index must be 1 to {len(faces)}")
+    return faces[index - 1].descriptor
+
+
+def _crop(rgb: np.ndarray, box) -> np.ndarray:
+    from PIL import Image
+
+    left, top, right, bottom = box
+    pad = (bottom - top) // 4
+    h, w = rgb.shape[:2]
+    part = rgb[max(0, top - pad):min(h, bottom + pad), max(0, left - pad):min(w, right + pad)]
+    return np.asarray(Image.fromarray(part).resize((CROP_SIDE, CROP_SIDE)))
+
+
+@dataclass(frozen=True)
+class FacesChannel(Channel):
+    def ddl(self) -> str:
+        """Its tracks, and the people they are grouped into (``modules/people.py``): names and merges are
+        kept by the person, so they survive a video's re-ingest (its tracks go to the nearest person again)."""
+        return super().ddl() + (
+            "CREATE TABLE IF NOT EXISTS people (id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT '', "
+            "centroid BLOB NOT NULL);\n"
+            "CREATE TABLE IF NOT EXISTS face_people (face_id INTEGER PRIMARY KEY REFERENCES faces(id) ON DELETE "
+            "CASCADE, person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE);\n")
+
+    def stamps(self, engines):
+        from modules.schema import ChannelStamp
+
+        model = engines.faces
+        return {self.name: ChannelStamp(model.identity, model.dim) if model else
+                ChannelStamp(None, 0, note=engines.faces_note)}
+
+    def reader(self, job: IngestJob) -> Reader | None:
+        return _FaceReader(job) if job.settings.faces and job.engines.faces_loaded else None
+
+    def searchable(self, library, stamps: dict, models: set[str]) -> tuple[list[str], str]:
+        have = library.channel_stamp(self.name)
+        if have is None or have.model is None:
+            return [], f"off ({(have.note if have else '') or 'no faces in this library'})"
+        return [self.name], "on"
+
+    @property
+    def row_columns(self) -> str:
+        return "id, shot_id, start_s, end_s, text, norm, box, size, seen, at_s"  # not the crop
+
+    def own_probability(self, m: ChannelMatch) -> float | None:
+        from models.faces import similarity
+
+        return similarity(m.score)
+
+    def retrieve(self, ctx: QueryContext) -> dict[int, ChannelMatch]:
+        from modules.channels.text import nearest
+
+        vec = ctx.vectors.get("face", {}).get("")
+        if vec is None:
+            return {}
+        scores, ids = nearest(ctx, self.name, vec)
+        rows = ctx.library.rows_by_id(self, ids)
+        best: dict[int, ChannelMatch] = {}
+        for score, rid in zip(scores, ids):
+            r = rows.get(int(rid))
+            if r is not None and (r["shot_id"] not in best or score > best[r["shot_id"]].score):
+                best[r["shot_id"]] = ChannelMatch(float(score), int(rid), r["at_s"], r["text"] or "")
+        return best
+
+    def evidence(self, m: ChannelMatch) -> str:
+        who = f" of {m.text}" if m.text else ""
+        return f"face{who}: {100 * self.own_probability(m):.0f}% the same person"
+
+
+FACES = FacesChannel("faces", "face", "faces", model="faces", text_column="text", literal=False,
+                     columns=(("box", "TEXT"), ("size", "INTEGER"), ("seen", "INTEGER"), ("crop", "BLOB"),
+                              ("at_s", "REAL")),
+                     query_part="face", how_to_fill="python main.py reindex --faces", text_order=5,
+                     rows_are="face tracks")
