@@ -174,11 +174,13 @@ def cost(settings) -> dict:
     """The long film, ingested with the faces channel on and off, alternately (a fresh library each)."""
     import shutil
 
-    from bench.ingest_vs_plain import material as film_material
+    from bench.real_speech import compose
+    from bench.real_speech_set import LINES
     from modules.engines import load_engines
     from modules.ingest import ingest
 
-    film = film_material()["long_720p"][0][0]
+    prompts = [p for p, *_ in LINES][:48]  # the long film of bench/ingest_vs_plain.py, the 720p one alone
+    film = compose("film_long", [(p, p) for p in prompts], 720, seed=100, gap_s=(0.4, 2.0))[0]
     out = {"on": [], "off": []}
     engines = load_engines(settings)
     for faces in (True, False, True, False):

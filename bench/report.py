@@ -20,6 +20,7 @@ ORDER = [  # (results name, what it answers)
     ("ingest_vs_plain", "How fast is ingest, against a plain script of the same libraries?"),
     ("first_decode", "How soon does an ingest start working?"),
     ("ocr", "Text on screen: what is read, and what it costs"),
+    ("faces", "Faces: a person's shots from a photo, people grouped, and the ingest cost"),
     ("shots", "Shot detection: cuts found, false cuts, speed"),
     ("ingest_ray", "Ingest on Ray"),
     ("caption_speed_cpu", "Captioning speed on a CPU"),
@@ -37,7 +38,7 @@ def section(name: str, question: str) -> list[str]:
     taken = (f"Taken {m.get('date', '?')} on {m.get('cpu', '?')}, {m.get('cores', '?')} cores, "
              f"{m.get('memory_gib', '?')} GiB, Python {m.get('python', '?')}; commit "
              f"{figures.get('commit', 'not recorded (taken before results recorded it)')}. "
-             f"Reproduce: `.venv/bin/python bench/{name.removesuffix('_cpu')}.py`; figures in `bench/results/{name}.json`.")
+             f"Reproduce: `.venv/bin/python -m bench.{name.removesuffix('_cpu')}`; figures in `bench/results/{name}.json`.")
     body = [ln for ln in md_path.read_text().splitlines() if not ln.startswith("Machine:")]
     if body and body[0].startswith("# "):
         body = body[1:]
