@@ -20,10 +20,10 @@ if _under_streamlit():
 
     st.set_page_config(page_title="Scene Finder", page_icon="🎬", layout="wide")
     st.navigation([
-        st.Page("pages/search.py", title="Search", icon="🔎", default=True),
-        st.Page("pages/ingest.py", title="Ingest", icon="📥"),
-        st.Page("pages/video_to_text.py", title="Video to Text", icon="📝"),
-        st.Page("pages/people.py", title="People", icon="🧑"),
+        st.Page("pages/search.py", title="Search", icon=":material/search:", default=True),
+        st.Page("pages/ingest.py", title="Ingest", icon=":material/video_library:"),
+        st.Page("pages/video_to_text.py", title="Video to Text", icon=":material/subtitles:"),
+        st.Page("pages/people.py", title="People", icon=":material/group:"),
     ]).run()
 elif __name__ == "__main__":
     from modules.cli import main

@@ -15,6 +15,7 @@ from typing import Callable, Sequence
 
 from models.captioner import CAPTION_PRESETS, PROMPTS, AdapterProblem, VLMCaptioner, load_captioner
 from models.device import resolve_device
+from models.weights import WeightsUnavailable
 from modules.errors import AdapterError, BadSpan
 from modules.media import decode_audio, probe, sample_frames
 from modules.settings import Settings
@@ -32,6 +33,7 @@ class SpanCaption:
     dialogue: list[dict] = field(default_factory=list)  # {start_s, end_s, text} relative to the video
     model: str = ""
     timings_s: dict[str, float] = field(default_factory=dict)
+    problem: str = ""  # why there is no caption (no captioning model here): the dialogue is still given
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -77,10 +79,11 @@ def check_span(duration_s: float, start_s: float, end_s: float, max_span_s: floa
 
 def caption_span(path: Path, start_s: float, end_s: float, settings: Settings, langs: Sequence[str] = LANGS,
                  use_adapter: bool = True, transcriber=None,
-                 progress: Callable[[str], None] | None = None, info=None) -> SpanCaption:
+                 progress: Callable[[str], None] | None = None, info=None, partial: bool = False) -> SpanCaption:
     """Caption ``start_s``..``end_s`` of ``path`` in each of ``langs``, with the span's dialogue.
 
-    ``info`` is the file's probe when the caller already has it.
+    ``info`` is the file's probe when the caller already has it. ``partial``: a captioning model that cannot
+    be had gives the dialogue with the reason (``problem``) instead of raising.
     Raises VideoOpenFailure, BadSpan, AdapterError, WeightsUnavailable.
     """
     progress = progress or (lambda _: None)
@@ -109,7 +112,13 @@ def caption_span(path: Path, start_s: float, end_s: float, settings: Settings, l
 
     progress("loading the captioning model")
     t = time.perf_counter()
-    captioner = get_captioner(settings, use_adapter)
+    try:
+        captioner = get_captioner(settings, use_adapter)
+    except (AdapterError, WeightsUnavailable) as exc:
+        if not partial:
+            raise
+        return SpanCaption(str(path), start_s, end_s, {}, dialogue, "", {k: round(v, 3) for k, v in timings.items()},
+                           problem=str(exc))
     timings["model_load_s"] = time.perf_counter() - t
     captions = {}
     for lang in langs:

@@ -41,14 +41,37 @@ def keyframe_at_or_before(path: Path, t_s: float) -> float | None:
         return best
 
 
-def export_clip(path: Path, start_s: float, end_s: float, out: Path, *, exact: bool = False) -> tuple[float, str]:
+# what every browser plays inside an MP4 (Chromium, Firefox and Safari alike)
+BROWSER_VIDEO = {"h264"}
+BROWSER_PIXELS = {"yuv420p", "yuvj420p"}
+BROWSER_AUDIO = {"aac", "mp3"}
+
+
+def browser_playable(path: Path) -> bool:
+    """Whether a stream copy of ``path`` into MP4 plays in a browser: H.264 4:2:0 video, AAC or MP3 audio (or
+    none). An AVI of MPEG-4 Part 2 video and AC-3 audio, say, does not: its clip is re-encoded."""
+    import av
+
+    try:
+        with av.open(str(path)) as c:
+            v = c.streams.video[0].codec_context
+            audio = [s.codec_context.name for s in c.streams.audio[:1]]
+            return (v.name in BROWSER_VIDEO and (v.pix_fmt or "yuv420p") in BROWSER_PIXELS
+                    and all(a in BROWSER_AUDIO for a in audio))
+    except (av.FFmpegError, IndexError, OSError):
+        return False
+
+
+def export_clip(path: Path, start_s: float, end_s: float, out: Path, *, exact: bool = False,
+                for_browser: bool = False) -> tuple[float, str]:
     """Write ``start_s``..``end_s`` of a video to ``out`` (MP4); returns where ``start_s`` falls in
     it and how it was made ("stream copy" or "re-encode").
 
     By default a stream copy (fast, no quality loss), which has to begin on a keyframe, so the
     clip may start up to a GOP early (the returned lead). Where the codec cannot go into MP4
     (WMV, FLV) or ``exact`` is asked for, the span is re-encoded (H.264 + AAC) and starts on the
-    frame: lead 0. Concurrent calls for the same ``out`` each write their own temporary file
+    frame: lead 0. ``for_browser``: a source a browser cannot play from a stream copy (``browser_playable``)
+    is re-encoded too. Concurrent calls for the same ``out`` each write their own temporary file
     and the last rename wins, so a reader never sees half a clip.
     """
     out = Path(out)
@@ -56,7 +79,7 @@ def export_clip(path: Path, start_s: float, end_s: float, out: Path, *, exact: b
     tmp = out.with_name(f".{out.stem}.{os.getpid()}.{threading.get_ident()}.part.mp4")
     try:
         method = "re-encode"
-        if exact:
+        if exact or (for_browser and not browser_playable(path)):
             lead = _reencode_span(path, start_s, end_s, tmp)
         else:
             try:

@@ -110,7 +110,7 @@ def timecode(seconds: float, fps: float) -> str:
 def edl(items: Sequence[Moment], title: str = "Scene Finder") -> str:
     """CMX 3600: one video event per moment, laid end to end on the record side."""
     rate = round(items[0].fps) if items else 25
-    lines = [f"TITLE: {_ascii(title)[:70] or 'Scene Finder'}", "FCM: NON-DROP FRAME", ""]
+    lines = [f"TITLE: {one_line(title)[:70] or 'Scene Finder'}", "FCM: NON-DROP FRAME", ""]  # UTF-8: a Korean query stays
     record = 0.0
     for i, m in enumerate(items, 1):
         src_in, src_out = timecode(m.start_s, m.fps), timecode(m.end_s, m.fps)
@@ -125,13 +125,17 @@ def edl(items: Sequence[Moment], title: str = "Scene Finder") -> str:
     return "\n".join(lines)
 
 
-def csv_text(items: Sequence[Moment]) -> str:
+def csv_text(items: Sequence[Moment], with_paths: bool = True) -> str:
+    """One row a moment; ``with_paths=False`` leaves out where the files are (the app's download: a server's
+    folders are not the visitor's business)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["#", "video", "video_id", "path", "at_s", "start_s", "end_s", "start_tc", "end_tc", "fps", "text"])
+    w.writerow(["#", "video", "video_id", *(["path"] if with_paths else []), "at_s", "start_s", "end_s", "start_tc",
+                "end_tc", "fps", "text"])
     for i, m in enumerate(items, 1):
-        w.writerow([i, _cell(m.video.name), m.video_id, _cell(str(m.video)), f"{m.at_s:.3f}", f"{m.start_s:.3f}",
-                    f"{m.end_s:.3f}", timecode(m.start_s, m.fps), timecode(m.end_s, m.fps), f"{m.fps:g}", _cell(m.text)])
+        w.writerow([i, _cell(m.video.name), m.video_id, *([_cell(str(m.video))] if with_paths else []),
+                    f"{m.at_s:.3f}", f"{m.start_s:.3f}", f"{m.end_s:.3f}", timecode(m.start_s, m.fps),
+                    timecode(m.end_s, m.fps), f"{m.fps:g}", _cell(m.text)])
     return buf.getvalue()
 
 
@@ -196,6 +200,3 @@ def _clip_name(i: int, m: Moment) -> str:
 
     return f"{i:02d}_{Path(safe_filename(m.video.name)).stem}_{m.start_s:.2f}-{m.end_s:.2f}.mp4"
 
-
-def _ascii(text: str) -> str:
-    return "".join(ch if 32 <= ord(ch) < 127 else " " for ch in text).strip()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import bisect
 import difflib
+import re
 import logging
 import queue
 import threading
@@ -214,3 +215,21 @@ def read_video(path, reader, every_s: float, width: int, shots: Sequence[Shot]) 
     finally:
         texts = stage.finish(shots)
     return texts, {**stage.stats, "seconds": round(stage.seconds, 2)}
+
+
+_HANGUL = "\uac00-\ud7a3"
+_STRAY = r"[,.:;{}\[\]()<>|\\/_~^*`'\"]+"
+
+
+def shown_on_screen(text: str) -> str:
+    """A line read on screen as a person is shown it: punctuation the recogniser put between Korean words
+    (and unmatched brackets) becomes a space, "내일,아침:일곱시} 서울역[1번(출구" -> "내일 아침 일곱시 서울역 1번 출구";
+    what was read is kept as it is for search. A reading too short to be text (a character, or up to three
+    lower-case Latin letters alone: "acy"; a sign's "BAR" stays) is shown as nothing."""
+    t = re.sub(rf"(?<=[{_HANGUL}0-9]){_STRAY}(?=\S)|(?<=\S){_STRAY}(?=[{_HANGUL}])", " ", text)
+    t = re.sub(r"[{}\[\]<>|]", " ", t)  # brackets a sign or subtitle never has
+    t = re.sub(r"\s+", " ", t).strip(" ,.:;")
+    letters = [ch for ch in t if ch.isalnum()]
+    if len(letters) < 2 or (len(letters) <= 3 and all(ch.isascii() and ch.islower() for ch in letters)):
+        return ""
+    return t

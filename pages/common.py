@@ -75,23 +75,48 @@ def library_rows() -> list[dict]:
 
 
 def sidebar_models() -> None:
+    if "search.query" in st.session_state:  # the query is kept while another page is open
+        st.session_state["search.query"] = st.session_state["search.query"]
     with st.sidebar:
-        st.subheader("Models")
         try:
             info = engines().describe()
         except USER_ERRORS as exc:
             st.error(str(exc))
             return
-        for key, value in info.items():
-            st.caption(f"**{key}**: {value}")
         try:
             s = searcher()
         except USER_ERRORS:
             s = None  # the page says why
         if s is not None:
-            st.subheader("Channels")
+            st.markdown("**Searching:** " + (", ".join(_label(ch) for ch, st_ in s.channels.items() if st_ == "on")
+                                             or "nothing"))
             for ch, state in s.channels.items():
-                st.caption(f"**{ch}**: {state}")
+                if state != "on":
+                    st.caption(f"{_label(ch)}: {_plain(state)}")
+        with st.expander("Models"):
+            for key, value in info.items():
+                st.caption(f"**{key}**: {value}")
+
+
+def _label(channel: str) -> str:
+    from modules.channels import get
+
+    try:
+        return get(channel).label
+    except ValueError:
+        return channel
+
+
+def _plain(state: str) -> str:
+    """Why a channel is off, in a few plain words (the details are under Models)."""
+    why = state.removeprefix("off (").removesuffix(")")
+    if "weights" in why or "install" in why or "not available" in why:
+        return "not installed"
+    if "nothing in this library" in why or "no vectors" in why or "no faces" in why:
+        return "nothing in this library yet"
+    if "switched off" in why:
+        return "switched off"
+    return why
 
 
 def clip_for(video: str, start_s: float, end_s: float) -> tuple[str, float]:
@@ -106,7 +131,7 @@ def clip_for(video: str, start_s: float, end_s: float) -> tuple[str, float]:
         return str(out), float(lead_file.read_text())
     except (OSError, ValueError):
         pass  # not made yet (or half made by a request beside this one): make it
-    lead, _ = export_clip(Path(video), start_s, end_s, out)
+    lead, _ = export_clip(Path(video), start_s, end_s, out, for_browser=True)  # an AVI's MPEG-4 is re-encoded
     tmp = lead_file.with_name(f".{lead_file.name}.{os.getpid()}.{threading.get_ident()}")
     tmp.write_text(str(lead))
     os.replace(tmp, lead_file)  # the lead is written last: its presence means the clip is whole
@@ -128,7 +153,7 @@ def export_texts(searcher, result) -> tuple[str, str, str]:
     from modules.export import csv_text, edl, hits_srt, moments
 
     items = moments(result.hits, searcher.lib)
-    return edl(items, f"Scene Finder {result.query}"), csv_text(items), hits_srt(items)
+    return edl(items, f"Scene Finder {result.query}"), csv_text(items, with_paths=False), hits_srt(items)
 
 
 KEEP_CLIPS = 50  # played clips kept on disk; older ones are made again when played again

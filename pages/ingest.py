@@ -157,12 +157,21 @@ else:
     names = {f"{r['name']} (#{r['id']})": r for r in rows}
     choice = st.selectbox("Video", list(names), key="ingest.pick")
     c1, c2 = st.columns(2)
-    if c1.button("Remove from library", key="ingest.remove"):
-        if remove_video(names[choice]["id"]):
-            st.toast(f"Removed {names[choice]['name']}")
-            time.sleep(0.2)
+    if c1.button("Remove from library", key="ingest.remove", icon=":material/delete:"):
+        st.session_state["ingest.removing"] = names[choice]["id"]
+    if st.session_state.get("ingest.removing") == names[choice]["id"]:  # asked first: nothing is undone
+        st.warning(f"Remove {names[choice]['name']} from the library? The file itself stays where it is.")
+        y, n, _ = st.columns([1, 1, 4])
+        if y.button("Remove", key="ingest.remove_yes", type="primary"):
+            del st.session_state["ingest.removing"]
+            if remove_video(names[choice]["id"]):
+                st.toast(f"Removed {names[choice]['name']}")
+                time.sleep(0.2)
+                st.rerun()
+        if n.button("Keep it", key="ingest.remove_no"):
+            del st.session_state["ingest.removing"]
             st.rerun()
-    if c2.button("Re-ingest", key="ingest.reingest"):
+    if c2.button("Re-ingest", key="ingest.reingest", icon=":material/refresh:"):
         path = Path(names[choice]["path"])
         if not path.exists():
             st.error(f"{path} is no longer there; remove it instead")

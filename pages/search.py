@@ -2,11 +2,13 @@
 find more like it, export them all for an editor."""
 
 import html
+import re
 from pathlib import Path
 
 import streamlit as st
 
 from modules.errors import USER_ERRORS
+from modules.screen_text import shown_on_screen
 from pages.common import (clip_for, cut_moment, export_texts, library_rows, mmss, route_through_main, searcher,
                           sidebar_models)
 
@@ -33,8 +35,25 @@ def sure(hit) -> str:
     return f":{SURE_COLOUR[hit.confidence_label]}[{hit.confidence_label} confidence{pct}]"
 
 
-def show_hits(hits, prefix: str) -> None:
-    """The grid: thumbnail, video, time, scores, the matched words, and what to do with each hit."""
+def evidence_line(hit, query: str) -> str:
+    """One line: the channel in words and what it matched, the query's words in bold."""
+    parts = hit.evidence.split("; ") if hit.evidence else [""]
+    source = next((p for p in parts if '"' in p), parts[0])  # the channel whose words the hit shows
+    channel = next((c for c in ("on screen", "dialogue", "caption", "face", "picture") if source.startswith(c)),
+                   source.split(" ", 1)[0])
+    text = hit.text.replace("[", "(").replace("]", ")")
+    for word in sorted({w.strip('"“”「」.,!?') for w in query.split()}, key=len, reverse=True):
+        if len(word) >= 2:
+            pattern = rf"\b({re.escape(word)})\b" if word.isascii() else f"({re.escape(word)})"
+            text = re.sub(pattern, r"**\1**", text, flags=re.IGNORECASE)
+    text = text.replace("** **", " ")  # the words of a phrase, bold as one
+    said = {"dialogue": "said", "on screen": "on screen", "caption": "caption", "face": "face", "picture": "picture"}
+    return f"{said.get(channel, channel)}: “{text}”" if text else said.get(channel, channel)
+
+
+def show_hits(hits, prefix: str, query: str = "") -> None:
+    """One card a hit: thumbnail, video and time, how sure, one line of evidence; the scores behind a toggle."""
+    picture_off = s.channels.get("visual", "off") != "on"
     cols = st.columns(5) if hits else []  # a fixed grid: one hit does not fill the page
     for col, hit in zip(cols, hits):
         key = f"{prefix}.{hit.shot_id}"
@@ -42,21 +61,24 @@ def show_hits(hits, prefix: str) -> None:
             if hit.thumbnail and Path(hit.thumbnail).exists():
                 st.image(hit.thumbnail, width="stretch")
             st.markdown(f"**{html.escape(Path(hit.video).name)}**  \n`{mmss(hit.frame_s)}` · {sure(hit)}")
-            st.caption(" · ".join(f"{k} {v:.2f}" for k, v in hit.scores.items() if v is not None))
-            if hit.text:
-                st.markdown(f":orange-background[{hit.text.replace('[', '(').replace(']', ')')}]")
-            st.caption(hit.evidence)
-            if st.button(f"▶ Play from {mmss(hit.frame_s)}", key=f"{key}.play"):
+            st.markdown(evidence_line(hit, query))
+            with st.expander("Why this hit"):
+                st.caption(hit.evidence)
+                st.caption(" · ".join(f"{k} {v:.2f}" for k, v in hit.scores.items() if v is not None))
+            if st.button(f"Play from {mmss(hit.frame_s)}", key=f"{key}.play", icon=":material/play_arrow:",
+                         width="stretch"):
                 st.session_state["search.playing"] = (hit.video, hit.frame_s)
-            b1, b2 = st.columns(2)
-            if b1.button("More like this", key=f"{key}.similar"):
+            if st.button("More like this", key=f"{key}.similar", icon=":material/image_search:", width="stretch",
+                         disabled=picture_off, help="the picture channel is off: no picture model is installed"
+                         if picture_off else "shots that look like this one"):
                 st.session_state["search.similar"] = (hit.video, hit.frame_s)
                 st.rerun()
-            if b2.button("In context", key=f"{key}.context"):
+            if st.button("In context", key=f"{key}.context", icon=":material/view_timeline:", width="stretch"):
                 st.session_state["search.context"] = (hit.video_id, hit.shot_id)
             made = st.session_state.get(f"{key}.cut")
             if made is None:
-                if st.button("✂ Cut clip", key=f"{key}.cut_go", help="the moment with a second either side"):
+                if st.button("Cut clip", key=f"{key}.cut_go", icon=":material/content_cut:", width="stretch",
+                             help="the moment with a second either side"):
                     with st.spinner("Cutting…"):
                         try:
                             st.session_state[f"{key}.cut"] = cut_moment(s, hit)
@@ -64,8 +86,8 @@ def show_hits(hits, prefix: str) -> None:
                             st.error(f"Cannot cut this clip: {exc}")
                     st.rerun()
             else:
-                st.download_button("⬇ Download clip", Path(made.path).read_bytes(), file_name=Path(made.path).name,
-                                   mime="video/mp4", key=f"{key}.download")
+                st.download_button("Download clip", Path(made.path).read_bytes(), file_name=Path(made.path).name,
+                                   mime="video/mp4", key=f"{key}.download", icon=":material/download:")
                 st.caption(f"{made.moment.duration_s:.1f} s clip: {made.method} in {made.seconds:.1f} s")
 
 
@@ -84,10 +106,11 @@ def show_context(video_id: int, shot_id: int) -> None:
             mark = " ◀ hit" if sh["shot_id"] == shot_id else ""
             st.markdown(f"`{mmss(sh['start_s'])}–{mmss(sh['end_s'])}`{mark}")
             for d in sh["dialogue"]:
-                st.caption(f"💬 {d['text']}")
+                st.caption(f":material/chat: {d['text']}")
             for t in sh["screen_text"]:
-                st.caption(f"🔤 {t['text']}")
-            if st.button(f"▶ {mmss(sh['start_s'])}", key=f"search.context_play.{sh['shot_id']}"):
+                if shown_on_screen(t["text"]):
+                    st.caption(f":material/subtitles: {shown_on_screen(t['text'])}")
+            if st.button(mmss(sh["start_s"]), key=f"search.context_play.{sh['shot_id']}", icon=":material/play_arrow:"):
                 st.session_state["search.playing"] = (video["path"], sh["start_s"])
 
 
@@ -96,6 +119,10 @@ left, right = st.columns([4, 1])
 query = left.text_input("Describe the scene, in Korean or English", key="search.query",
                         placeholder='비 오는 밤에 뛰어가는 남자  ·  a hat shouting "Gryffindor!"')
 video = right.selectbox("Video", videos, key="search.video")
+if st.session_state.get("search.asked") != query:  # a new query: the panels of the last one close
+    for panel in ("search.context", "search.playing", "search.similar"):
+        st.session_state.pop(panel, None)
+    st.session_state["search.asked"] = query
 st.caption('Put remembered dialogue in quotes: "…" or 「…」. The rest describes the picture and is read on screen too.')
 photo = st.file_uploader("Or find a person: a photo of them (with or without a description)", type=["jpg", "jpeg", "png"],
                          key="search.face")
@@ -134,7 +161,7 @@ elif query or face is not None:
         st.caption(f"⚠ {w}")
     if result.no_confident_match:
         st.warning("No confident match in the library: these are the closest moments, all low confidence.")
-    show_hits(result.hits, "search.hit")
+    show_hits(result.hits, "search.hit", query)
     if result.hits:
         edl, csv, srt = export_texts(s, result)
         st.caption("Export all hits for an editor:")

@@ -59,10 +59,13 @@ if video is not None:
         with st.status("Captioning…", expanded=True) as status:
             try:
                 result = caption_span(video, start, end, cfg, tuple(langs), use_adapter=not base_only,
-                                      transcriber=engines().transcriber,
+                                      transcriber=engines().transcriber, partial=True,
                                       progress=lambda msg: status.update(label=msg.capitalize() + "…"))
                 st.session_state["v2t.result"] = result
-                status.update(label="Done", state="complete")
+                if result.problem:
+                    status.update(label="No caption: the dialogue only", state="error", expanded=False)
+                else:
+                    status.update(label="Done", state="complete")
             except USER_ERRORS as exc:
                 status.update(label="Failed", state="error")
                 st.error(str(exc))
@@ -70,6 +73,9 @@ if video is not None:
 result = st.session_state.get("v2t.result")
 if result is not None:
     st.subheader(f"{Path(result.video).name}, {mmss(result.start_s)} – {mmss(result.end_s)}")
+    if result.problem:
+        st.error(f"No caption for this span: {result.problem}. The dialogue is below. A captioning model can be "
+                 f"named with SCENE_FINDER_CAPTION_MODEL (a folder or a model name) before starting the app.")
     for lang, text in result.captions.items():
         st.markdown(f"**{lang}**: {text or '(empty)'}")
     st.caption(f"model: {result.model} · " + ", ".join(f"{k} {v:.1f}s" for k, v in result.timings_s.items()))

@@ -117,7 +117,8 @@ def test_ingest_page_ingests_a_folder_and_lists_the_library(app_env, clips, engi
     assert any("1 ingested" in s.value for s in at.success)
     library_table = at.dataframe[-1]  # after the summary table
     assert library_table.value["video"].tolist() == ["kitchen.mp4"]
-    at.button(key="ingest.remove").click().run()
+    at.button(key="ingest.remove").click().run()  # asked first
+    at.button(key="ingest.remove_yes").click().run()
     assert not at.exception and any("No videos" in i.value for i in at.info)
 
 
@@ -161,8 +162,11 @@ def test_remove_while_another_tab_ingests_is_said_not_raised(filled):
     from modules.store import Library
 
     at = _page("ingest").run()
+    at.button(key="ingest.remove").click().run()
+    assert not at.exception and any("Remove" in w.value and "?" in w.value for w in at.warning)  # asked first
+    assert len(at.dataframe[-1].value) == 2
     with Library.open(filled.db_dir, writable=True):  # another session's ingest holds the write lock
-        at.button(key="ingest.remove").click().run()
+        at.button(key="ingest.remove_yes").click().run()
     assert not at.exception
     assert any("another ingest is writing" in e.value for e in at.error)
     assert len(at.dataframe[-1].value) == 2  # nothing removed
@@ -183,6 +187,27 @@ def test_video_to_text_page_captions_a_library_span(filled, monkeypatch, tmp_pat
     text = " ".join(m.value for m in at.markdown)
     assert "**ko**" in text and "**en**" in text
     assert "last train" in " ".join(at.dataframe[0].value["line"].tolist()).lower()
+
+
+def test_video_to_text_without_a_captioning_model_says_why_and_keeps_the_dialogue(filled, monkeypatch, tmp_path):
+    monkeypatch.setenv("SCENE_FINDER_CAPTION_MODEL", str(tmp_path / "no-such-model"))
+    st.cache_resource.clear()
+    at = _page("video_to_text").run()
+    at.selectbox(key="v2t.pick").select("station.mp4").run()
+    at.slider(key="v2t.span").set_value((4.0, 8.0)).run()
+    at.button(key="v2t.go").click().run()
+    assert not at.exception, at.exception
+    assert any("No caption for this span" in e.value and "SCENE_FINDER_CAPTION_MODEL" in e.value for e in at.error)
+    assert "last train" in " ".join(at.dataframe[0].value["line"].tolist()).lower()  # what it heard is kept
+
+
+def test_exports_from_the_app_keep_a_korean_title_and_leave_out_server_paths(filled):
+    from pages.common import export_texts, searcher
+
+    s = searcher()
+    edl, csv, _ = export_texts(s, s.search("매표소가 오늘 문을 닫았대"))
+    assert edl.startswith("TITLE: Scene Finder 매표소가 오늘 문을 닫았대")
+    assert "station.mp4" in csv and "/" not in csv and ",path," not in csv.splitlines()[0]
 
 
 def test_uploads_get_safe_names_and_a_size_limit(tmp_path):

@@ -341,3 +341,21 @@ def test_remove_by_a_name_two_videos_share_asks_for_an_id_and_ids_are_never_reus
     ingest([clips["kitchen"]], settings, engines=engines)
     with Library.open(settings.db_dir) as lib:
         assert sorted(v["id"] for v in lib.videos()) == [1, 3]
+
+
+def test_a_clip_for_the_browser_is_h264_and_aac_whatever_the_source(clips, tmp_path):
+    """An AVI of MPEG-4 Part 2 video and AC-3 audio stream-copied into MP4 plays in no browser: for the
+    player its clip is re-encoded to H.264 + AAC; an H.264/AAC source is still only copied."""
+    import av
+
+    from modules.clips import browser_playable
+
+    avi = tmp_path / "old.avi"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(clips["station"]), "-c:v", "mpeg4", "-c:a", "ac3",
+                    str(avi)], check=True)
+    assert not browser_playable(avi) and browser_playable(clips["station"])
+    lead, method = export_clip(avi, 1.0, 3.0, tmp_path / "old.mp4", for_browser=True)
+    assert method == "re-encode" and lead == 0.0
+    with av.open(str(tmp_path / "old.mp4")) as c:
+        assert c.streams.video[0].codec_context.name == "h264" and c.streams.audio[0].codec_context.name == "aac"
+    assert export_clip(clips["station"], 1.0, 3.0, tmp_path / "new.mp4", for_browser=True)[1] == "stream copy"

@@ -144,3 +144,12 @@ def test_either_detector_finds_the_subtitle_and_the_sign_in_frame_pixels(subtitl
     h = frame.shape[0]
     assert sub[1] > h * 0.75 and sub[3] <= h  # the bottom quarter, in the frame's pixels, not the detector's
     assert sign[0] < 100 and sign[1] < 100 and sign[2] > 300  # the top-left corner, a line wide
+
+
+def test_text_on_screen_is_shown_clean_and_searched_as_read():
+    from modules.screen_text import shown_on_screen
+
+    assert shown_on_screen("내일,아침:일곱시} 서울역[1번(출구") == "내일 아침 일곱시 서울역 1번 출구"
+    assert shown_on_screen("Hello, world") == "Hello, world"  # English punctuation stays
+    assert shown_on_screen("acy") == "" and shown_on_screen("|") == ""  # junk readings are not evidence
+    assert shown_on_screen("BAR") == "BAR" and shown_on_screen("3번 출구") == "3번 출구"

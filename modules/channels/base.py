@@ -218,6 +218,10 @@ class Channel:
         """Shot id -> its best match for the query."""
         raise NotImplementedError
 
+    def shown(self, text: str) -> str:
+        """A row's text as a person is shown it (evidence, the hit's line); search keeps what was stored."""
+        return text
+
     def evidence(self, m: ChannelMatch) -> str:
         """The match in words: ``dialogue 0.84: "The ticket office is closed today."``."""
         how = "exact quote" if m.exact_quote else f"{m.score:.2f}"

@@ -50,6 +50,11 @@ class ScreenChannel(TextChannel):
     def reader(self, job: IngestJob) -> Reader | None:
         return _ScreenReader(self, job) if job.settings.ocr and job.engines.ocr_loaded else None
 
+    def shown(self, text: str) -> str:
+        from modules.screen_text import shown_on_screen
+
+        return shown_on_screen(text)
+
     @staticmethod
     def rows_of(texts) -> list[Row]:
         return [Row(t.shot_index, t.start_s, t.end_s, t.text, {"confidence": t.confidence}) for t in texts]

@@ -90,6 +90,7 @@ class TextChannel(Channel):
         sim, at = literal
         text = r[self.text_column] or ""
         lang = r["language"] if "language" in r.keys() else query_language(text)
+        text = self.shown(text)
         start = r["start_s"]
         if sim >= QUOTE_MATCH_MIN and at > 0 and "end_s" in r.keys():  # play from the words, not the line
             start += max(0.0, at * (r["end_s"] - r["start_s"]) - QUOTE_LEAD_S)
