@@ -68,6 +68,7 @@ def show_hits(hits, prefix: str, query: str = "") -> None:
             if st.button(f"Play from {mmss(hit.frame_s)}", key=f"{key}.play", icon=":material/play_arrow:",
                          width="stretch"):
                 st.session_state["search.playing"] = (hit.video, hit.frame_s)
+                st.rerun()
             if st.button("More like this", key=f"{key}.similar", icon=":material/image_search:", width="stretch",
                          disabled=picture_off, help="the picture channel is off: no picture model is installed"
                          if picture_off else "shots that look like this one"):
@@ -112,6 +113,26 @@ def show_context(video_id: int, shot_id: int) -> None:
                     st.caption(f":material/subtitles: {shown_on_screen(t['text'])}")
             if st.button(mmss(sh["start_s"]), key=f"search.context_play.{sh['shot_id']}", icon=":material/play_arrow:"):
                 st.session_state["search.playing"] = (video["path"], sh["start_s"])
+                st.rerun()
+
+
+def show_player() -> None:
+    """The moment playing, above the hits (not below the page's end, where its sound started unseen)."""
+    playing = st.session_state.get("search.playing")
+    if not playing:
+        return
+    path, at = playing
+    head, close = st.columns([5, 1])
+    head.subheader(f"{Path(path).name} from {mmss(at)}")
+    if close.button("Close", key="search.player_close", icon=":material/close:"):
+        del st.session_state["search.playing"]
+        st.rerun()
+    try:
+        with st.spinner("Preparing the clip…"):  # a source no browser plays is re-encoded (a few seconds)
+            clip, lead = clip_for(path, at, at + 30.0)
+        st.video(clip, start_time=int(lead), autoplay=True)
+    except Exception as exc:  # noqa: BLE001 - a moved or unreadable file
+        st.error(f"Cannot play {Path(path).name}: {exc}")
 
 
 videos = ["All videos"] + sorted({r["name"] for r in library_rows()})
@@ -134,6 +155,7 @@ if photo is not None:
         face = decode_picture(photo.getvalue(), photo.name)
     except USER_ERRORS as exc:
         st.error(str(exc))
+show_player()
 
 similar = st.session_state.get("search.similar")
 if similar:
@@ -173,13 +195,3 @@ elif query or face is not None:
 context = st.session_state.get("search.context")
 if context:
     show_context(*context)
-
-playing = st.session_state.get("search.playing")
-if playing:
-    path, at = playing
-    st.subheader(f"{Path(path).name} from {mmss(at)}")
-    try:
-        clip, lead = clip_for(path, at, at + 30.0)
-        st.video(clip, start_time=int(lead), autoplay=True)
-    except Exception as exc:  # noqa: BLE001 - a moved or unreadable file
-        st.error(f"Cannot play {path}: {exc}")

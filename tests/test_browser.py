@@ -74,12 +74,16 @@ def test_ingest_then_search_in_a_real_browser(server, clips, tmp_path):
     folder = tmp_path / "to_add"
     folder.mkdir()
     shutil.copy(clips["station"], folder / "station.mp4")
+    # an AVI as old cameras and rips have it: MPEG-4 Part 2 video, AC-3 audio (no browser plays either)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(clips["garden"]), "-c:v", "mpeg4", "-c:a", "ac3",
+                    str(folder / "garden.avi")], check=True)
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM, headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--autoplay-policy=no-user-gesture-required"],
         )
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(WAIT_MS)
@@ -88,7 +92,7 @@ def test_ingest_then_search_in_a_real_browser(server, clips, tmp_path):
         page.get_by_label("Folder (searched recursively for videos)").fill(str(folder))
         page.get_by_label("Folder (searched recursively for videos)").press("Enter")
         page.get_by_role("button", name="Ingest folder").click()
-        expect(page.get_by_text("1 ingested, 0 skipped, 0 failed")).to_be_visible(timeout=WAIT_MS)
+        expect(page.get_by_text("2 ingested, 0 skipped, 0 failed")).to_be_visible(timeout=WAIT_MS)
         page.screenshot(path=str(ARTIFACTS / "ingest.png"), full_page=True)
 
         page.goto(server)
@@ -101,6 +105,7 @@ def test_ingest_then_search_in_a_real_browser(server, clips, tmp_path):
         expect(box).to_have_value("매표소가 오늘 문을 닫았대")
         page.get_by_role("button", name=re.compile("Play from 00:00")).first.click()
         expect(page.locator("video")).to_be_visible(timeout=WAIT_MS)
+        plays(page)
         page.screenshot(path=str(ARTIFACTS / "search.png"), full_page=True)
         page.mouse.click(5, 5)  # the query box without its focus ring
         box.screenshot(path=str(ARTIFACTS / "query_box.png"))
@@ -111,12 +116,31 @@ def test_ingest_then_search_in_a_real_browser(server, clips, tmp_path):
         saved = tmp_path / download.value.suggested_filename
         download.value.save_as(saved)
         page.screenshot(path=str(ARTIFACTS / "download.png"), full_page=True)
+
+        box.fill('"bring the umbrella"')  # the AVI's line: its hit plays too, re-encoded for the browser
+        box.press("Enter")
+        expect(page.get_by_text(re.compile("station.mp4 from"))).to_have_count(0, timeout=WAIT_MS)  # a new query
+        expect(page.locator("strong", has_text="bring the umbrella").first).to_be_visible(timeout=WAIT_MS)
+        page.get_by_role("button", name=re.compile("Play from")).first.click()
+        page.screenshot(path=str(ARTIFACTS / "avi_clicked.png"), full_page=True)
+        expect(page.get_by_text(re.compile("garden.avi from"))).to_be_visible(timeout=WAIT_MS)
+        plays(page)
+        page.screenshot(path=str(ARTIFACTS / "plays_avi.png"), full_page=True)
         browser.close()
     assert (ARTIFACTS / "search.png").stat().st_size > 10_000
     from modules.media import probe
 
     assert saved.suffix == ".mp4" and probe(saved).duration_s > 1.0  # a clip that plays
     assert distinct_glyphs(ARTIFACTS / "query_box.png") >= 6  # "매표소가 오늘 문을 닫았대": 11 syllables
+
+
+def plays(page) -> None:
+    """The page's video element plays: it decoded frames and its clock moves on (a source the browser cannot
+    decode stays at 0 with an error)."""
+    page.wait_for_function("() => { const v = document.querySelector('video'); "
+                           "return !!v && !v.error && v.readyState >= 2; }", timeout=WAIT_MS)
+    start = page.evaluate("() => document.querySelector('video').currentTime")
+    page.wait_for_function(f"() => document.querySelector('video').currentTime > {start} + 0.5", timeout=WAIT_MS)
 
 
 def distinct_glyphs(png: Path) -> int:
