@@ -19,6 +19,7 @@ ORDER = [  # (results name, what it answers)
     ("search_speed", "How fast is a query as the library grows?"),
     ("ingest_vs_plain", "How fast is ingest, against a plain script of the same libraries?"),
     ("first_decode", "How soon does an ingest start working?"),
+    ("page_timing", "How soon is the app usable in a browser?"),
     ("ocr", "Text on screen: what is read, and what it costs"),
     ("faces", "Faces: a person's shots from a photo, people grouped, and the ingest cost"),
     ("shots", "Shot detection: cuts found, false cuts, speed"),

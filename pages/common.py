@@ -20,8 +20,12 @@ def route_through_main() -> None:
 
     Until main.py has run once in a server, Streamlit treats a ``pages/`` folder as the
     legacy page list and runs the page file alone (its own sidebar, every file listed).
-    Clearing that flag and rerunning hands the request to ``st.navigation``.
+    Clearing that flag and rerunning hands the request to ``st.navigation``. Every page calls it first, so
+    it also keeps the Search page's query while another page is open (Streamlit forgets a widget's value
+    when the widget is not drawn).
     """
+    if "search.query" in st.session_state:
+        st.session_state["search.query"] = st.session_state["search.query"]
     try:
         from streamlit.runtime.pages_manager import PagesManager
     except ImportError:  # a Streamlit without this class has no legacy mode to leave
@@ -75,8 +79,6 @@ def library_rows() -> list[dict]:
 
 
 def sidebar_models() -> None:
-    if "search.query" in st.session_state:  # the query is kept while another page is open
-        st.session_state["search.query"] = st.session_state["search.query"]
     with st.sidebar:
         try:
             info = engines().describe()

@@ -14,7 +14,28 @@ from pages.common import (clip_for, cut_moment, export_texts, library_rows, mmss
 
 route_through_main()
 st.title("Find a scene")
-sidebar_models()
+
+# the query box first: it takes a query while the models load on a first visit
+videos = ["All videos"] + sorted({r["name"] for r in library_rows()})
+left, right = st.columns([4, 1])
+query = left.text_input("Describe the scene, in Korean or English", key="search.query",
+                        placeholder='비 오는 밤에 뛰어가는 남자  ·  a hat shouting "Gryffindor!"')
+video = right.selectbox("Video", videos, key="search.video")
+if st.session_state.get("search.asked") != query:  # a new query: the panels of the last one close
+    for panel in ("search.context", "search.playing", "search.similar"):
+        st.session_state.pop(panel, None)
+    st.session_state["search.asked"] = query
+st.caption('Put remembered dialogue in quotes: "…" or 「…」. The rest describes the picture and is read on screen too.')
+photo = st.file_uploader("Or find a person: a photo of them (with or without a description)", type=["jpg", "jpeg", "png"],
+                         key="search.face")
+face = None
+if photo is not None:
+    from modules.pictures import decode_picture
+
+    try:
+        face = decode_picture(photo.getvalue(), photo.name)
+    except USER_ERRORS as exc:
+        st.error(str(exc))
 
 try:
     s = searcher()
@@ -24,6 +45,7 @@ except USER_ERRORS as exc:
 if s is None:
     st.info("The library is empty. Add videos on the **Ingest** page, or run `python main.py ingest PATH`.")
     st.stop()
+sidebar_models()
 
 
 SURE_COLOUR = {"high": "green", "medium": "blue", "low": "gray", "unknown": "gray"}
@@ -135,26 +157,6 @@ def show_player() -> None:
         st.error(f"Cannot play {Path(path).name}: {exc}")
 
 
-videos = ["All videos"] + sorted({r["name"] for r in library_rows()})
-left, right = st.columns([4, 1])
-query = left.text_input("Describe the scene, in Korean or English", key="search.query",
-                        placeholder='비 오는 밤에 뛰어가는 남자  ·  a hat shouting "Gryffindor!"')
-video = right.selectbox("Video", videos, key="search.video")
-if st.session_state.get("search.asked") != query:  # a new query: the panels of the last one close
-    for panel in ("search.context", "search.playing", "search.similar"):
-        st.session_state.pop(panel, None)
-    st.session_state["search.asked"] = query
-st.caption('Put remembered dialogue in quotes: "…" or 「…」. The rest describes the picture and is read on screen too.')
-photo = st.file_uploader("Or find a person: a photo of them (with or without a description)", type=["jpg", "jpeg", "png"],
-                         key="search.face")
-face = None
-if photo is not None:
-    from modules.pictures import decode_picture
-
-    try:
-        face = decode_picture(photo.getvalue(), photo.name)
-    except USER_ERRORS as exc:
-        st.error(str(exc))
 show_player()
 
 similar = st.session_state.get("search.similar")
