@@ -18,12 +18,14 @@ def _under_streamlit() -> bool:
 if _under_streamlit():
     import streamlit as st
 
+    from pages.words import t
+
     st.set_page_config(page_title="Scene Finder", page_icon="🎬", layout="wide")
     st.navigation([
-        st.Page("pages/search.py", title="Search", icon=":material/search:", default=True),
-        st.Page("pages/ingest.py", title="Ingest", icon=":material/video_library:"),
-        st.Page("pages/video_to_text.py", title="Video to Text", icon=":material/subtitles:"),
-        st.Page("pages/people.py", title="People", icon=":material/group:"),
+        st.Page("pages/search.py", title=t("nav.search"), icon=":material/search:", default=True),
+        st.Page("pages/ingest.py", title=t("nav.ingest"), icon=":material/video_library:"),
+        st.Page("pages/video_to_text.py", title=t("nav.v2t"), icon=":material/subtitles:"),
+        st.Page("pages/people.py", title=t("nav.people"), icon=":material/group:"),
     ]).run()
 elif __name__ == "__main__":
     from modules.cli import main

@@ -13,6 +13,7 @@ import streamlit as st
 from modules.errors import USER_ERRORS
 from modules.schema import mmss  # noqa: F401 - shared by the pages
 from modules.settings import Settings
+from pages.words import WORDS, language_switch, t
 
 
 def route_through_main() -> None:
@@ -79,6 +80,7 @@ def library_rows() -> list[dict]:
 
 
 def sidebar_models() -> None:
+    language_switch()
     with st.sidebar:
         try:
             info = engines().describe()
@@ -90,12 +92,12 @@ def sidebar_models() -> None:
         except USER_ERRORS:
             s = None  # the page says why
         if s is not None:
-            st.markdown("**Searching:** " + (", ".join(_label(ch) for ch, st_ in s.channels.items() if st_ == "on")
-                                             or "nothing"))
+            st.markdown(f"**{t('searching')}:** " + (", ".join(_label(ch) for ch, st_ in s.channels.items()
+                                                                if st_ == "on") or t("nothing")))
             for ch, state in s.channels.items():
                 if state != "on":
                     st.caption(f"{_label(ch)}: {_plain(state)}")
-        with st.expander("Models"):
+        with st.expander(t("models")):
             for key, value in info.items():
                 st.caption(f"**{key}**: {value}")
 
@@ -103,6 +105,8 @@ def sidebar_models() -> None:
 def _label(channel: str) -> str:
     from modules.channels import get
 
+    if f"ch.{channel}" in WORDS:
+        return t(f"ch.{channel}")
     try:
         return get(channel).label
     except ValueError:
@@ -113,11 +117,11 @@ def _plain(state: str) -> str:
     """Why a channel is off, in a few plain words (the details are under Models)."""
     why = state.removeprefix("off (").removesuffix(")")
     if "weights" in why or "install" in why or "not available" in why:
-        return "not installed"
+        return t("off.not_installed")
     if "nothing in this library" in why or "no vectors" in why or "no faces" in why:
-        return "nothing in this library yet"
+        return t("off.empty")
     if "switched off" in why:
-        return "switched off"
+        return t("off.switched")
     return why
 
 

@@ -11,22 +11,23 @@ from modules.errors import USER_ERRORS
 from modules.screen_text import shown_on_screen
 from pages.common import (clip_for, cut_moment, export_texts, library_rows, mmss, route_through_main, searcher,
                           sidebar_models)
+from pages.words import t
 
 route_through_main()
-st.title("Find a scene")
+st.title(t("search.title"))
 
 # the query box first: it takes a query while the models load on a first visit
-videos = ["All videos"] + sorted({r["name"] for r in library_rows()})
+videos = [t("search.all")] + sorted({r["name"] for r in library_rows()})
 left, right = st.columns([4, 1])
-query = left.text_input("Describe the scene, in Korean or English", key="search.query",
+query = left.text_input(t("search.box"), key="search.query",
                         placeholder='비 오는 밤에 뛰어가는 남자  ·  a hat shouting "Gryffindor!"')
-video = right.selectbox("Video", videos, key="search.video")
+video = right.selectbox(t("search.video"), videos, key="search.video")
 if st.session_state.get("search.asked") != query:  # a new query: the panels of the last one close
     for panel in ("search.context", "search.playing", "search.similar"):
         st.session_state.pop(panel, None)
     st.session_state["search.asked"] = query
-st.caption('Put remembered dialogue in quotes: "…" or 「…」. The rest describes the picture and is read on screen too.')
-photo = st.file_uploader("Or find a person: a photo of them (with or without a description)", type=["jpg", "jpeg", "png"],
+st.caption(t("search.quotes"))
+photo = st.file_uploader(t("search.photo"), type=["jpg", "jpeg", "png"],
                          key="search.face")
 face = None
 if photo is not None:
@@ -43,7 +44,7 @@ except USER_ERRORS as exc:
     st.error(str(exc))
     st.stop()
 if s is None:
-    st.info("The library is empty. Add videos on the **Ingest** page, or run `python main.py ingest PATH`.")
+    st.info(t("search.empty"))
     st.stop()
 sidebar_models()
 
@@ -54,7 +55,7 @@ SURE_COLOUR = {"high": "green", "medium": "blue", "low": "gray", "unknown": "gra
 def sure(hit) -> str:
     """How sure the hit is, as a coloured word a person reads ("low confidence" hits are still shown)."""
     pct = "" if hit.confidence is None else f" {hit.confidence:.0%}"
-    return f":{SURE_COLOUR[hit.confidence_label]}[{hit.confidence_label} confidence{pct}]"
+    return f":{SURE_COLOUR[hit.confidence_label]}[{t('sure', label=t('sure.' + hit.confidence_label))}{pct}]"
 
 
 def evidence_line(hit, query: str) -> str:
@@ -70,7 +71,8 @@ def evidence_line(hit, query: str) -> str:
             text = re.sub(pattern, r"**\1**", text, flags=re.IGNORECASE)
     text = text.replace("** **", " ")  # the words of a phrase, bold as one
     said = {"dialogue": "said", "on screen": "on screen", "caption": "caption", "face": "face", "picture": "picture"}
-    return f"{said.get(channel, channel)}: “{text}”" if text else said.get(channel, channel)
+    word = t("ev." + said[channel]) if channel in said else channel
+    return f"{word}: “{text}”" if text else word
 
 
 def show_hits(hits, prefix: str, query: str = "") -> None:
@@ -84,24 +86,23 @@ def show_hits(hits, prefix: str, query: str = "") -> None:
                 st.image(hit.thumbnail, width="stretch")
             st.markdown(f"**{html.escape(Path(hit.video).name)}**  \n`{mmss(hit.frame_s)}` · {sure(hit)}")
             st.markdown(evidence_line(hit, query))
-            with st.expander("Why this hit"):
+            with st.expander(t("why")):
                 st.caption(hit.evidence)
                 st.caption(" · ".join(f"{k} {v:.2f}" for k, v in hit.scores.items() if v is not None))
-            if st.button(f"Play from {mmss(hit.frame_s)}", key=f"{key}.play", icon=":material/play_arrow:",
+            if st.button(t("play", at=mmss(hit.frame_s)), key=f"{key}.play", icon=":material/play_arrow:",
                          width="stretch"):
                 st.session_state["search.playing"] = (hit.video, hit.frame_s)
                 st.rerun()
-            if st.button("More like this", key=f"{key}.similar", icon=":material/image_search:", width="stretch",
-                         disabled=picture_off, help="the picture channel is off: no picture model is installed"
-                         if picture_off else "shots that look like this one"):
+            if st.button(t("like"), key=f"{key}.similar", icon=":material/image_search:", width="stretch",
+                         disabled=picture_off, help=t("like.off") if picture_off else t("like.help")):
                 st.session_state["search.similar"] = (hit.video, hit.frame_s)
                 st.rerun()
-            if st.button("In context", key=f"{key}.context", icon=":material/view_timeline:", width="stretch"):
+            if st.button(t("context"), key=f"{key}.context", icon=":material/view_timeline:", width="stretch"):
                 st.session_state["search.context"] = (hit.video_id, hit.shot_id)
             made = st.session_state.get(f"{key}.cut")
             if made is None:
-                if st.button("Cut clip", key=f"{key}.cut_go", icon=":material/content_cut:", width="stretch",
-                             help="the moment with a second either side"):
+                if st.button(t("cut"), key=f"{key}.cut_go", icon=":material/content_cut:", width="stretch",
+                             help=t("cut.help")):
                     with st.spinner("Cutting…"):
                         try:
                             st.session_state[f"{key}.cut"] = cut_moment(s, hit)
@@ -109,7 +110,7 @@ def show_hits(hits, prefix: str, query: str = "") -> None:
                             st.error(f"Cannot cut this clip: {exc}")
                     st.rerun()
             else:
-                st.download_button("Download clip", Path(made.path).read_bytes(), file_name=Path(made.path).name,
+                st.download_button(t("download"), Path(made.path).read_bytes(), file_name=Path(made.path).name,
                                    mime="video/mp4", key=f"{key}.download", icon=":material/download:")
                 st.caption(f"{made.moment.duration_s:.1f} s clip: {made.method} in {made.seconds:.1f} s")
 
@@ -130,9 +131,9 @@ def show_context(video_id: int, shot_id: int) -> None:
             st.markdown(f"`{mmss(sh['start_s'])}–{mmss(sh['end_s'])}`{mark}")
             for d in sh["dialogue"]:
                 st.caption(f":material/chat: {d['text']}")
-            for t in sh["screen_text"]:
-                if shown_on_screen(t["text"]):
-                    st.caption(f":material/subtitles: {shown_on_screen(t['text'])}")
+            for line in sh["screen_text"]:
+                if shown_on_screen(line["text"]):
+                    st.caption(f":material/subtitles: {shown_on_screen(line['text'])}")
             if st.button(mmss(sh["start_s"]), key=f"search.context_play.{sh['shot_id']}", icon=":material/play_arrow:"):
                 st.session_state["search.playing"] = (video["path"], sh["start_s"])
                 st.rerun()
@@ -146,7 +147,7 @@ def show_player() -> None:
     path, at = playing
     head, close = st.columns([5, 1])
     head.subheader(f"{Path(path).name} from {mmss(at)}")
-    if close.button("Close", key="search.player_close", icon=":material/close:"):
+    if close.button(t("close"), key="search.player_close", icon=":material/close:"):
         del st.session_state["search.playing"]
         st.rerun()
     try:
@@ -167,7 +168,7 @@ if similar:
     except USER_ERRORS as exc:
         result = None
         st.error(str(exc))
-    if st.button("← Back to the search", key="search.similar_back"):
+    if st.button(t("back"), key="search.similar_back", icon=":material/arrow_back:"):
         del st.session_state["search.similar"]
         st.rerun()
     if result is not None:
@@ -177,18 +178,20 @@ if similar:
         show_hits(result.hits, "search.like")
 elif query or face is not None:
     try:
-        result = s.search(query, video=None if video == "All videos" else video, face=face)
+        result = s.search(query, video=None if video == t("search.all") else video, face=face)
     except USER_ERRORS as exc:
         st.error(str(exc))
         st.stop()
     for w in result.warnings:
         st.caption(f"⚠ {w}")
     if result.no_confident_match:
-        st.warning("No confident match in the library: these are the closest moments, all low confidence.")
-    show_hits(result.hits, "search.hit", query)
+        st.warning(t("no_confident"))
+    # cards in the order of how sure each is (the number a person reads), the ranking breaking ties; hits whose
+    # confidence is unknown (an uncalibrated picture model) after those it is known of
+    show_hits(sorted(result.hits, key=lambda h: (h.confidence is None, -(h.confidence or 0.0))), "search.hit", query)
     if result.hits:
         edl, csv, srt = export_texts(s, result)
-        st.caption("Export all hits for an editor:")
+        st.caption(t("export"))
         e1, e2, e3, _ = st.columns([1, 1, 1, 3])
         e1.download_button("EDL", edl, file_name="hits.edl", mime="text/plain", key="search.export_edl")
         e2.download_button("CSV", csv, file_name="hits.csv", mime="text/csv", key="search.export_csv")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -236,3 +237,25 @@ def test_played_clips_are_pruned_to_the_newest(tmp_path):
         os.utime(clip, (1000 + i, 1000 + i))
     _prune(tmp_path, keep=2)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c2.lead", "c2.mp4", "c3.lead", "c3.mp4"]
+
+
+def test_what_cannot_run_is_offered_disabled_with_the_reason(app_env, clips, monkeypatch):
+    """A library without a picture model: "More like this" is there, disabled, saying why; each card has one
+    evidence line, and the cards are in the order of their confidence."""
+    from modules.engines import load_engines
+
+    no_visual = app_env.with_overrides(visual_model="ViT-B-32", visual_pretrained="openai", visual_config="")
+    ingest([clips["station"], clips["garden"]], no_visual, engines=load_engines(no_visual))
+    for key, value in (("VISUAL_MODEL", "ViT-B-32"), ("VISUAL_PRETRAINED", "openai"), ("VISUAL_CONFIG", "")):
+        monkeypatch.setenv(f"SCENE_FINDER_{key}", value)
+    st.cache_resource.clear()
+    at = _page("search").run()
+    at.text_input(key="search.query").input("매표소가 오늘 문을 닫았대").run()
+    assert not at.exception, at.exception
+    like = [b for b in at.button if b.key and b.key.endswith(".similar")]
+    assert like and all(b.disabled and "no picture model" in b.help for b in like)
+    lines = [m.value for m in at.markdown if m.value.startswith(("said:", "on screen:", "picture", "caption"))]
+    assert len(lines) == len(like)  # one evidence line a card
+    sure = [float(re.search(r"(\d+)%", m.value).group(1)) for m in at.markdown if "confidence" in m.value and "%" in m.value]
+    assert sure == sorted(sure, reverse=True) and sure
+    assert any("picture: not installed" in c.value for c in at.sidebar.caption)

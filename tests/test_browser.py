@@ -12,6 +12,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.conftest import cli_env
@@ -49,9 +50,10 @@ def server(settings, tmp_path):
         proc.kill()
         pytest.fail("streamlit did not start: " + (tmp_path / "streamlit.log").read_text()[-2000:])
     yield url, proc
-    proc.terminate()
-    proc.wait(10)
+    proc.terminate()  # as a service manager stops it: the server itself ends, nothing is left behind
+    proc.wait(30)
     log.close()
+    assert not [p for p in psutil.process_iter(["cmdline"]) if f"--server.port {port}" in " ".join(p.info["cmdline"] or [])]
 
 
 def test_the_app_listens_on_this_machine_only(server):
@@ -126,6 +128,27 @@ def test_ingest_then_search_in_a_real_browser(server, clips, tmp_path):
         expect(page.get_by_text(re.compile("garden.avi from"))).to_be_visible(timeout=WAIT_MS)
         plays(page)
         page.screenshot(path=str(ARTIFACTS / "plays_avi.png"), full_page=True)
+        for name in ("", "ingest", "video_to_text", "people"):  # every page, in English
+            page.goto(f"{server}/{name}")
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(ARTIFACTS / f"page_{name or 'search'}_en.png"), full_page=True)
+
+        korean = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="ko-KR")  # a Korean browser
+        korean.set_default_timeout(WAIT_MS)
+        korean.goto(server)
+        expect(korean.get_by_role("heading", name="장면 찾기")).to_be_visible(timeout=WAIT_MS)
+        kbox = korean.get_by_label("장면을 설명하세요 (한국어 또는 영어)")
+        kbox.fill("매표소가 오늘 문을 닫았대")
+        kbox.press("Enter")
+        expect(korean.get_by_role("button", name=re.compile("00:00부터 재생")).first).to_be_visible(timeout=WAIT_MS)
+        expect(korean.get_by_text("신뢰도 높음").first).to_be_visible(timeout=WAIT_MS)
+        for name in ("", "ingest", "video_to_text", "people"):
+            korean.goto(f"{server}/{name}")
+            korean.wait_for_timeout(1500)
+            korean.screenshot(path=str(ARTIFACTS / f"page_{name or 'search'}_ko.png"), full_page=True)
+        korean.goto(server)
+        korean.get_by_text("English").click()  # the sidebar's switch
+        expect(korean.get_by_role("heading", name="Find a scene")).to_be_visible(timeout=WAIT_MS)
         browser.close()
     assert (ARTIFACTS / "search.png").stat().st_size > 10_000
     from modules.media import probe

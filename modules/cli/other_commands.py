@@ -97,9 +97,9 @@ def cmd_demo(args, settings: Settings) -> int:
 
 def cmd_app(args, settings: Settings) -> int:
     """Streamlit on ``--address`` (loopback by default), started from the project folder so that its
-    settings (.streamlit/config.toml) apply wherever the command is run."""
+    settings (.streamlit/config.toml) apply wherever the command is run. The command becomes the server
+    (exec): a service manager's SIGTERM or Ctrl+C reaches Streamlit itself, and nothing is left running."""
     import os
-    import subprocess
 
     if not 1 <= args.port <= 65535:
         raise SceneFinderError(f"--port must be between 1 and 65535 (got {args.port})")
@@ -107,5 +107,6 @@ def cmd_app(args, settings: Settings) -> int:
     env = {**os.environ, "SCENE_FINDER_DB_DIR": str(settings.db_dir.resolve())}  # the library this folder names
     cmd = [sys.executable, "-m", "streamlit", "run", str(root / "main.py"), "--server.address", args.address,
            "--server.port", str(args.port)]
-    print(f"Scene Finder: http://{args.address}:{args.port}  (Ctrl+C stops it)", file=sys.stderr)
-    return subprocess.run(cmd, cwd=root, env=env).returncode
+    print(f"Scene Finder: http://{args.address}:{args.port}  (Ctrl+C stops it)", file=sys.stderr, flush=True)
+    os.chdir(root)
+    os.execve(sys.executable, cmd, env)
