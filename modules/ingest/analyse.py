@@ -70,7 +70,7 @@ def start_video(path: Path, engines, settings: Settings, progress=None, info=Non
             reader.close()  # stop their threads; the decode's error is the one to report
         raise
     timings = {"decode_shots_s": time.perf_counter() - t}
-    keyframes = [Keyframe(k.shot_index, k.time_s, encode_jpeg(k.rgb)) for k in scan.keyframes]
+    keyframes: list[Keyframe] = []
     seen = Scan(info, scan.shots, keyframes, [k.rgb for k in scan.keyframes])
     done: dict[str, Produced] = {}
     pending: dict[str, cf.Future] = {}
@@ -81,6 +81,11 @@ def start_video(path: Path, engines, settings: Settings, progress=None, info=Non
         else:
             done[name] = out
             timings.update(out.timings_s)
+        if not keyframes and (pending or name == list(readers)[-1]):
+            # the thumbnails are encoded here, once the pictures are being embedded (in their own thread)
+            keyframes.extend(Keyframe(k.shot_index, k.time_s, encode_jpeg(k.rgb)) for k in scan.keyframes)
+    if not keyframes and scan.keyframes:  # (no reader at all)
+        keyframes.extend(Keyframe(k.shot_index, k.time_s, encode_jpeg(k.rgb)) for k in scan.keyframes)
     warnings = [w for p in done.values() for w in p.warnings]
     if scan.stats.bad_packets:
         warnings.insert(0, f"{scan.stats.bad_packets} damaged video packet(s) skipped")
