@@ -131,9 +131,8 @@ def show_context(video_id: int, shot_id: int) -> None:
             st.markdown(f"`{mmss(sh['start_s'])}–{mmss(sh['end_s'])}`{mark}")
             for d in sh["dialogue"]:
                 st.caption(f":material/chat: {d['text']}")
-            for line in sh["screen_text"]:
-                if shown_on_screen(line["text"]):
-                    st.caption(f":material/subtitles: {shown_on_screen(line['text'])}")
+            for shown in filter(None, (shown_on_screen(line["text"]) for line in sh["screen_text"])):
+                st.caption(f":material/subtitles: {shown}")
             if st.button(mmss(sh["start_s"]), key=f"search.context_play.{sh['shot_id']}", icon=":material/play_arrow:"):
                 st.session_state["search.playing"] = (video["path"], sh["start_s"])
                 st.rerun()

@@ -241,6 +241,30 @@ class Channel:
         return m.model_scores
 
 
+def nearest(ctx: QueryContext, space_name: str, vec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(scores, row ids) of a space's ``ctx.candidates`` nearest rows the filters allow."""
+    idx = ctx.library.index(space_name)
+    if idx is None or (ctx.allowed is not None and len(ctx.allowed) == 0):
+        return np.zeros(0), np.zeros(0, np.int64)
+    scores, found = idx.search(vec, ctx.candidates, ctx.allowed)
+    keep = found[0] >= 0
+    return scores[0][keep], found[0][keep]
+
+
+def best_per_shot(ctx: QueryContext, space_name: str, vec: np.ndarray, channel: "Channel",
+                  match: Callable) -> dict[int, ChannelMatch]:
+    """A channel of its own vectors (the picture, faces): each shot's best row near ``vec``, as
+    ``match(score, row_id, row)``."""
+    scores, ids = nearest(ctx, space_name, vec)
+    rows = ctx.library.rows_by_id(channel, ids)
+    best: dict[int, ChannelMatch] = {}
+    for score, rid in zip(scores, ids):
+        r = rows.get(int(rid))
+        if r is not None and (r["shot_id"] not in best or score > best[r["shot_id"]].score):
+            best[r["shot_id"]] = match(float(score), int(rid), r)
+    return best
+
+
 def space(channel: str, model_key: str) -> str:
     """The name of one text model's vectors of a text channel: ``dialogue.multilingual-e5-small``."""
     return f"{channel}.{model_key}"

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from modules.channels.base import Channel, ChannelMatch, IngestJob, Produced, QueryContext, Reader, Row, Scan
+from modules.channels.base import (Channel, ChannelMatch, IngestJob, Produced, QueryContext, Reader, Row, Scan,
+                                   best_per_shot)
 
 TRACK_DISTANCE = 0.45  # a face joins a track of its shot when this near its mean (dlib's scale; one person < 0.35)
 CROP_SIDE = 96  # the face crop kept for the People page and the hit cards
@@ -178,19 +179,11 @@ class FacesChannel(Channel):
         return similarity(m.score)
 
     def retrieve(self, ctx: QueryContext) -> dict[int, ChannelMatch]:
-        from modules.channels.text import nearest
-
         vec = ctx.vectors.get("face", {}).get("")
         if vec is None:
             return {}
-        scores, ids = nearest(ctx, self.name, vec)
-        rows = ctx.library.rows_by_id(self, ids)
-        best: dict[int, ChannelMatch] = {}
-        for score, rid in zip(scores, ids):
-            r = rows.get(int(rid))
-            if r is not None and (r["shot_id"] not in best or score > best[r["shot_id"]].score):
-                best[r["shot_id"]] = ChannelMatch(float(score), int(rid), r["at_s"], r["text"] or "")
-        return best
+        return best_per_shot(ctx, self.name, vec, self,
+                             lambda score, rid, r: ChannelMatch(score, rid, r["at_s"], r["text"] or ""))
 
     def evidence(self, m: ChannelMatch) -> str:
         who = f" of {m.text}" if m.text else ""

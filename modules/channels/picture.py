@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from modules.channels.base import Channel, ChannelMatch, IngestJob, Produced, QueryContext, Reader, Scan
-from modules.channels.text import nearest
+from modules.channels.base import (Channel, ChannelMatch, IngestJob, Produced, QueryContext, Reader, Scan,
+                                   best_per_shot)
 
 # The keyframes go through the picture model in this thread (one model, one queue): a video's pictures are
 # embedded while its dialogue is still being recognised and, in a batch, while the next video is decoded.
@@ -56,14 +56,7 @@ class PictureChannel(Channel):
         vec = ctx.vectors.get("image", {}).get("")
         if vec is None:
             return {}
-        scores, ids = nearest(ctx, self.name, vec)
-        rows = ctx.library.rows_by_id(self, ids)
-        best: dict[int, ChannelMatch] = {}
-        for score, kid in zip(scores, ids):
-            r = rows.get(int(kid))
-            if r is not None and (r["shot_id"] not in best or score > best[r["shot_id"]].score):
-                best[r["shot_id"]] = ChannelMatch(float(score), int(kid), r["time_s"])
-        return best
+        return best_per_shot(ctx, self.name, vec, self, lambda score, rid, r: ChannelMatch(score, rid, r["time_s"]))
 
     @property
     def row_columns(self) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from modules import ranking
-from modules.channels.base import Channel, ChannelMatch, QueryContext, model_key_of
+from modules.channels.base import Channel, ChannelMatch, QueryContext, model_key_of, nearest
 from modules.language import normalize_for_match, query_language
 
 QUOTE_MATCH_MIN = 0.8  # character similarity for a "near-exact" quote (one word in five may differ)
@@ -25,16 +25,6 @@ QUOTE_LEAD_S = 0.5
 # an unquoted query found word for word in a line counts as a quote from this length on (normalised
 # characters, and two words at least): "the ticket office" in "The ticket office is closed today."
 WHOLE_QUERY_MIN_CHARS = 6
-
-
-def nearest(ctx: QueryContext, space_name: str, vec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(scores, row ids) of a space's ``ctx.candidates`` nearest rows the filters allow."""
-    idx = ctx.library.index(space_name)
-    if idx is None or (ctx.allowed is not None and len(ctx.allowed) == 0):
-        return np.zeros(0), np.zeros(0, np.int64)
-    scores, found = idx.search(vec, ctx.candidates, ctx.allowed)
-    keep = found[0] >= 0
-    return scores[0][keep], found[0][keep]
 
 
 @dataclass(frozen=True)

@@ -81,10 +81,9 @@ def start_video(path: Path, engines, settings: Settings, progress=None, info=Non
         else:
             done[name] = out
             timings.update(out.timings_s)
-        if not keyframes and (pending or name == list(readers)[-1]):
-            # the thumbnails are encoded here, once the pictures are being embedded (in their own thread)
+        if pending and not keyframes:  # the thumbnails, while the pictures are embedded in their own thread
             keyframes.extend(Keyframe(k.shot_index, k.time_s, encode_jpeg(k.rgb)) for k in scan.keyframes)
-    if not keyframes and scan.keyframes:  # (no reader at all)
+    if not keyframes:  # no reader left work running
         keyframes.extend(Keyframe(k.shot_index, k.time_s, encode_jpeg(k.rgb)) for k in scan.keyframes)
     warnings = [w for p in done.values() for w in p.warnings]
     if scan.stats.bad_packets:

@@ -15,7 +15,7 @@ import numpy as np
 
 from models.translator import GoogleTranslator, TranslationUnavailable, needs_translation
 from modules import ranking
-from modules.channels import QueryContext, registered
+from modules.channels import QueryContext, get, registered
 from modules.engines import Engines, load_engines
 from modules.errors import BadQuery
 from modules.schema import Hit
@@ -68,7 +68,7 @@ class Searcher:
         return Confidence(self.calibration, self._stamps)
 
     def weight(self, channel: str) -> float:
-        return self.settings.weight_of(channel, next(c.default_weight for c in registered() if c.name == channel))
+        return self.settings.weight_of(channel, get(channel).default_weight)
 
     # --- the query ---------------------------------------------------------------
     def search(self, query: str, top_k: int | None = None, video: str | None = None,
@@ -129,14 +129,13 @@ class Searcher:
 
         if face is not None or self.channels.get("faces") != "on" or not (query or "").strip():
             return query, None
-        named = [(pid, name) for pid, name, _ in self.lib.people_centroids() if name]
-        found = named_in(query, named)
+        people = {pid: (name, centroid) for pid, name, centroid in self.lib.people_centroids() if name}
+        found = named_in(query, [(pid, name) for pid, (name, _) in people.items()])
         if found is None:
             return query, None
         pid, name, rest = found
         warnings.append(f"only shots of {name}")
-        centroid = next(c for p, _, c in self.lib.people_centroids() if p == pid)
-        return rest, (pid, name, centroid)
+        return rest, (pid, name, people[pid][1])
 
     def _only_person(self, allowed, person, on: list[str]):
         if person is None:
