@@ -195,6 +195,22 @@ def test_query_parsing_separates_quotes_from_the_picture():
     assert parse_query("그녀가 「가지 마」 라고 말한다").quotes == ("가지 마",)
 
 
+@pytest.mark.parametrize("query, said", [
+    ("비번 틀렸으니 다시 입력하라는 말", "비번 틀렸으니 다시 입력하라"),
+    ("회의 시간이 연장됐다고 하는 부분", "회의 시간이 연장됐다"),
+    ("혼자 죽으면 네 모습도 함께 사라진다는 마지막 줄", "혼자 죽으면 네 모습도 함께 사라진다"),
+    ("써 봐서 고맙다고 작별 인사하는 장면", "써 봐서 고맙다고 작별 인사"),
+    ("the scene where he opens the umbrella", "he opens the umbrella"),
+    ("사람들이 줄을 서 있는 곳", "사람들이 줄을 서 있는 곳"),  # no frame: the query as it is
+    ("the ticket office", "the ticket office"),
+    ("장면", "장면"),  # nothing would be left: the query as it is
+])
+def test_the_text_channels_embed_what_was_said_not_how_the_scene_is_framed(query, said):
+    p = parse_query(query)
+    assert p.dialogue_text == said
+    assert p.picture_text == query  # the picture channel keeps the whole description
+
+
 def test_approximate_index_agrees_with_exact_search():
     rng = np.random.default_rng(0)
     centres = rng.normal(size=(200, 64)).astype(np.float32)

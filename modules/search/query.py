@@ -35,12 +35,38 @@ class ParsedQuery:
 
     @property
     def dialogue_text(self) -> str:
-        """What the dialogue channel embeds: the quotes, or the whole query when there are none."""
-        return " ".join(self.quotes) if self.quotes else self.text
+        """What the text channels embed: the quotes, or else what the query says was said or shown
+        (the whole query less a frame such as "the scene where" or "…라는 장면")."""
+        return " ".join(self.quotes) if self.quotes else (said_part(self.text) or self.text)
 
     @property
     def picture_text(self) -> str:
         return self.picture if self.quotes else self.text
+
+
+# How people frame a remembered line or moment around its content: "the scene where …", "… 하는 장면",
+# "… 라는 말". The frame names the kind of thing wanted, not what was said, and only blurs the
+# content's vector; it is dropped for the text channels (the picture channel keeps the whole query).
+_KO_FRAME_NOUNS = ("장면", "부분", "대목", "대사", "말", "얘기", "이야기", "구절", "줄", "안내", "안내 방송",
+                   "방송", "멘트", "내용", "설명", "요청", "부탁", "농담", "질문", "물음", "순간")
+_KO_FRAME_RE = re.compile(
+    r"(?:\s*(?:하는|한|말하는|말한|나오는|나온|들리는))?\s+(?:(?:마지막|첫)\s+)?(?:" + "|".join(sorted(_KO_FRAME_NOUNS, key=len, reverse=True))
+    + r")(?:이야|이다|임|요|\s*(?:좀|을|를)?\s*(?:찾아\s*줘|보여\s*줘|찾기))?[\s.?!]*$")
+# the quotative ending left on the last word: 입력하라는 -> 입력하라, 됐다고 하는 -> 됐다
+_KO_QUOTATIVE_RE = re.compile(r"(?<=[라다냐자까])(?:는|고(?:\s*하는|\s*한)?)$")
+_EN_FRAME_RE = re.compile(
+    r"^(?:(?:find|show(?: me)?|play)\s+)?(?:the|a)\s+(?:scene|part|bit|moment|line|shot|clip)s?\s+"
+    r"(?:where|when|in which|with|that says|saying|about)\s+", re.IGNORECASE)
+
+
+def said_part(text: str) -> str:
+    """``text`` without a framing "the scene where …" / "… 라는 장면"; "" when nothing would be left."""
+    out = _EN_FRAME_RE.sub("", text, count=1)
+    stripped = _KO_FRAME_RE.sub("", out, count=1)
+    if stripped != out:
+        out = _KO_QUOTATIVE_RE.sub("", stripped.rstrip())
+    out = out.strip(" ,.")
+    return out if any(unicodedata.category(ch)[0] in ("L", "N") for ch in out) else ""
 
 
 def parse_query(raw: str) -> ParsedQuery:
