@@ -199,6 +199,34 @@ def test_a_crowd_is_bounded_to_its_largest_faces(face_photos, engines):
     assert [f.size for f in found] == sorted((f.size for f in found), reverse=True)
 
 
+class _CountingEmbedder:
+    def __init__(self, real):
+        self.real, self.calls = real, 0
+
+    def compute_face_descriptor(self, *args):
+        self.calls += 1
+        return self.real.compute_face_descriptor(*args)
+
+
+def test_a_face_that_stays_put_is_embedded_once_and_a_cut_embeds_anew(face_photos, base_settings, engines, tmp_path,
+                                                                   monkeypatch):
+    """Six looks at a still shot of one person embed the face once (the embedder costs more than the
+    detector); after a cut to another person, at the same place in the frame, the face is embedded again
+    and is not taken for the first."""
+    counting = _CountingEmbedder(engines.faces._embedder)
+    monkeypatch.setattr(engines.faces, "_embedder", counting)
+    video = slideshow(tmp_path / "two.mp4", [face_photos["obama"], face_photos["biden"]], seconds=6.0)
+    settings = base_settings.with_overrides(db_dir=tmp_path / "db", ocr=False, weights="visual=0", faces_every_s=1.0)
+    assert ingest([video], settings, engines=engines).by_status("ingested")
+    from modules.channels.faces import FACES
+
+    with Library.open(settings.db_dir) as lib:
+        ids = [i for i, _ in lib.face_tracks()]
+        seen = sorted(r["seen"] for r in lib.rows_by_id(FACES, set(ids)).values())
+    assert counting.calls == 2, counting.calls
+    assert seen == [6, 6], seen
+
+
 def test_the_people_page_shows_names_and_joins(people_library, monkeypatch, tmp_path):
     """The People page on a real library: two people grouped, one named from the page, then joined."""
     import shutil
