@@ -13,9 +13,10 @@ from modules.ingest import IngestProgress, ingest
 from modules.media import VIDEO_SUFFIXES
 from modules.uploads import UploadRejected, save_upload
 from pages.common import engines, library_changed, library_rows, mmss, route_through_main, settings, sidebar_models
+from pages.words import WORDS, t
 
 route_through_main()
-st.title("Add videos")
+st.title(t("ingest.title"))
 sidebar_models()
 cfg = settings()
 
@@ -30,21 +31,22 @@ class PageProgress(IngestProgress):
     """Overall and per-file progress bars on the page."""
 
     def __init__(self):
-        self.batch = st.progress(0.0, text="Waiting…")
+        self.batch = st.progress(0.0, text=t("ingest.waiting"))
         self.video = st.progress(0.0, text=" ")
         self.nodes = st.empty()
         self.total, self.done, self.duration = 0, 0, 1.0
 
     def batch_started(self, total: int) -> None:
         self.total = total
-        self.batch.progress(0.0, text=f"0 of {total} new video(s)")
+        self.batch.progress(0.0, text=t("ingest.batch", done=0, total=total))
 
     def video_started(self, path: Path, duration_s: float) -> None:
         self.duration = max(duration_s, 0.1)
-        self.video.progress(0.0, text=f"{path.name}: decoding")
+        self.video.progress(0.0, text=t("ingest.decoding", name=path.name))
 
     def video_advanced(self, path: Path, t_s: float) -> None:
-        self.video.progress(min(1.0, t_s / self.duration), text=f"{path.name}: {mmss(t_s)} of {mmss(self.duration)}")
+        self.video.progress(min(1.0, t_s / self.duration),
+                            text=t("ingest.at", name=path.name, at=mmss(t_s), length=mmss(self.duration)))
 
     def cluster_started(self, info: dict) -> None:
         where = f"{info['gpus']} GPU(s)" if info["gpus"] else f"{info['cpus']} CPU(s)"
@@ -61,7 +63,8 @@ def node_line(stats: dict) -> str:
 
     def video_done(self, path: Path, status: str, detail: str = "") -> None:
         self.done += 1
-        self.batch.progress(self.done / max(1, self.total), text=f"{self.done} of {self.total}: {path.name} {status}")
+        self.batch.progress(self.done / max(1, self.total),
+                            text=t("ingest.batch_done", done=self.done, total=self.total, name=path.name, status=status))
         self.video.progress(1.0, text=f"{path.name}: {status}")
 
 
@@ -100,13 +103,13 @@ def run_ingest(paths: list[Path], captions: bool = False, on_ray: bool = False) 
     st.rerun()
 
 
-tab_upload, tab_folder = st.tabs(["Upload", "Folder on this server"])
+tab_upload, tab_folder = st.tabs([t("ingest.tab_upload"), t("ingest.tab_folder")])
 with tab_upload:
     files = st.file_uploader(
-        f"Video files (up to {cfg.max_upload_mb} MB each)", type=sorted(s.lstrip(".") for s in VIDEO_SUFFIXES),
+        t("ingest.files", mb=cfg.max_upload_mb), type=sorted(s.lstrip(".") for s in VIDEO_SUFFIXES),
         accept_multiple_files=True, key="ingest.uploads", max_upload_size=cfg.max_upload_mb,
     )
-    if st.button("Ingest uploads", key="ingest.upload_go", disabled=not files):
+    if st.button(t("ingest.go_upload"), key="ingest.upload_go", disabled=not files):
         saved, rejected = [], []
         for f in files:
             try:  # to disk in 8 MB chunks, under a safe name, then the upload buffer is let go
@@ -118,62 +121,62 @@ with tab_upload:
         if saved:
             run_ingest(saved)
 with tab_folder:
-    folder = st.text_input("Folder (searched recursively for videos)", key="ingest.folder",
+    folder = st.text_input(t("ingest.folder"), key="ingest.folder",
                            placeholder="~/clips")
-    captions = st.checkbox("Also caption every shot (slow on a CPU)", key="ingest.captions")
-    on_ray = st.checkbox("Run on Ray (a local runtime, or the cluster SCENE_FINDER_RAY_ADDRESS names)",
+    captions = st.checkbox(t("ingest.captions"), key="ingest.captions")
+    on_ray = st.checkbox(t("ingest.ray"),
                          key="ingest.ray", value=bool(cfg.ray_address), disabled=not ray_installed())
-    if st.button("Ingest folder", key="ingest.folder_go", disabled=not folder):
+    if st.button(t("ingest.go_folder"), key="ingest.folder_go", disabled=not folder):
         p = Path(folder).expanduser()
         if not cfg.allowed_folder(p):
             roots = ", ".join(str(r) for r in cfg.media_root_paths)
-            st.error(f"{p} is outside the media folders this server may read ({roots}); "
-                     f"the server's operator can add it to SCENE_FINDER_MEDIA_ROOTS")
+            st.error(t("ingest.outside", path=p, roots=roots))
         elif not p.is_dir():
-            st.error(f"{p} is not a folder on this server")
+            st.error(t("ingest.not_folder", path=p))
         else:
             run_ingest([p], captions=captions, on_ray=on_ray)
 
 summary = st.session_state.get("ingest.summary")
 if summary:
     counts = {k: sum(1 for r in summary if r["result"] == k) for k in ("ingested", "skipped", "failed")}
-    st.success(f"{counts['ingested']} ingested, {counts['skipped']} skipped, {counts['failed']} failed")
+    st.success(t("ingest.counts", **counts))
     st.dataframe(summary, hide_index=True, key="ingest.summary_table")
     if st.session_state.get("ingest.nodes"):
         st.caption(st.session_state["ingest.nodes"])
 
-st.header("Library")
+st.header(t("ingest.library"))
 rows = library_rows()
 if not rows:
-    st.info("No videos yet.")
+    st.info(t("ingest.no_videos"))
 else:
     st.dataframe(
-        [{"video": r["name"], "length": mmss(r["duration_s"] or 0), "shots": r["n_shots"],
-          **{ch.label: r[f"n_{ch.name}"] for ch in text_channels()},
-          "added": datetime.fromtimestamp(r["added_at"]).strftime("%Y-%m-%d %H:%M")}
+        [{t("ingest.col.video"): r["name"], t("ingest.col.length"): mmss(r["duration_s"] or 0),
+          t("ingest.col.shots"): r["n_shots"],
+          **{(t(f"ch.{ch.name}") if f"ch.{ch.name}" in WORDS else ch.label): r[f"n_{ch.name}"] for ch in text_channels()},
+          t("ingest.col.added"): datetime.fromtimestamp(r["added_at"]).strftime("%Y-%m-%d %H:%M")}
          for r in rows],
         hide_index=True, key="ingest.library_table",
     )
     names = {f"{r['name']} (#{r['id']})": r for r in rows}
-    choice = st.selectbox("Video", list(names), key="ingest.pick")
+    choice = st.selectbox(t("search.video"), list(names), key="ingest.pick")
     c1, c2 = st.columns(2)
-    if c1.button("Remove from library", key="ingest.remove", icon=":material/delete:"):
+    if c1.button(t("ingest.remove"), key="ingest.remove", icon=":material/delete:"):
         st.session_state["ingest.removing"] = names[choice]["id"]
     if st.session_state.get("ingest.removing") == names[choice]["id"]:  # asked first: nothing is undone
-        st.warning(f"Remove {names[choice]['name']} from the library? The file itself stays where it is.")
+        st.warning(t("ingest.remove_ask", name=names[choice]["name"]))
         y, n, _ = st.columns([1, 1, 4])
-        if y.button("Remove", key="ingest.remove_yes", type="primary"):
+        if y.button(t("ingest.remove_yes"), key="ingest.remove_yes", type="primary"):
             del st.session_state["ingest.removing"]
             if remove_video(names[choice]["id"]):
-                st.toast(f"Removed {names[choice]['name']}")
+                st.toast(t("ingest.removed", name=names[choice]["name"]))
                 time.sleep(0.2)
                 st.rerun()
-        if n.button("Keep it", key="ingest.remove_no"):
+        if n.button(t("ingest.remove_no"), key="ingest.remove_no"):
             del st.session_state["ingest.removing"]
             st.rerun()
-    if c2.button("Re-ingest", key="ingest.reingest", icon=":material/refresh:"):
+    if c2.button(t("ingest.reingest"), key="ingest.reingest", icon=":material/refresh:"):
         path = Path(names[choice]["path"])
         if not path.exists():
-            st.error(f"{path} is no longer there; remove it instead")
+            st.error(t("ingest.gone", path=path))
         elif remove_video(names[choice]["id"]):
             run_ingest([path])

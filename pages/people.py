@@ -5,9 +5,10 @@ import streamlit as st
 
 from modules.errors import USER_ERRORS
 from pages.common import library_changed, route_through_main, settings, sidebar_models
+from pages.words import t
 
 route_through_main()
-st.title("People")
+st.title(t("people.title"))
 sidebar_models()
 
 
@@ -39,27 +40,27 @@ except USER_ERRORS as exc:
     st.error(str(exc))
     st.stop()
 if not people:
-    st.info("No faces in the library yet: ingest videos with the faces channel on, or run "
-            "`python main.py reindex --faces` for videos added before it.")
+    st.info(t("people.none"))
     st.stop()
 
-st.caption(f"{len(people)} people. Name one to search by the name; join two that are the same person.")
+st.caption(t("people.count", n=len(people)))
 cols = st.columns(6)
 for i, p in enumerate(people):
     with cols[i % 6]:
         st.image(p["crop"], width=96)
-        st.markdown(f"**{p['name'] or 'person ' + str(p['id'])}**  \n{p['shots']} shots · {p['videos']} videos")
-        name = st.text_input("Name", value=p["name"], key=f"people.name.{p['id']}", label_visibility="collapsed",
-                             placeholder="name")
-        if name.strip() and name.strip() != p["name"] and st.button("Save", key=f"people.save.{p['id']}"):
+        st.markdown(f"**{p['name'] or t('people.person', id=p['id'])}**  \n"
+                    + t("people.counts", shots=p["shots"], videos=p["videos"]))
+        name = st.text_input(t("people.name"), value=p["name"], key=f"people.name.{p['id']}", label_visibility="collapsed",
+                             placeholder=t("people.name"))
+        if name.strip() and name.strip() != p["name"] and st.button(t("people.save"), key=f"people.save.{p['id']}"):
             change("name_person", p["id"], name.strip())
             st.rerun()
 
-st.subheader("Join two people")
-label = {p["id"]: f"{p['name'] or 'person'} #{p['id']} ({p['shots']} shots)" for p in people}
+st.subheader(t("people.join_title"))
+label = {p["id"]: t("people.label", name=p["name"] or t("people.someone"), id=p["id"], shots=p["shots"]) for p in people}
 a, b, c = st.columns([2, 2, 1])
-keep = a.selectbox("Keep", list(label), format_func=label.get, key="people.keep")
-gone = b.selectbox("Join into it", [i for i in label if i != keep], format_func=label.get, key="people.gone")
-if gone is not None and c.button("Join", key="people.merge"):
+keep = a.selectbox(t("people.keep"), list(label), format_func=label.get, key="people.keep")
+gone = b.selectbox(t("people.gone"), [i for i in label if i != keep], format_func=label.get, key="people.gone")
+if gone is not None and c.button(t("people.join"), key="people.merge"):
     change("merge_people", keep, gone)
     st.rerun()
