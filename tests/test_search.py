@@ -202,6 +202,9 @@ def test_query_parsing_separates_quotes_from_the_picture():
     ("써 봐서 고맙다고 작별 인사하는 장면", "써 봐서 고맙다고 작별 인사"),
     ("the scene where he opens the umbrella", "he opens the umbrella"),
     ("사람들이 줄을 서 있는 곳", "사람들이 줄을 서 있는 곳"),  # no frame: the query as it is
+    ("남자가 말하는 장면", "남자가 말하는"),  # what is done stays; only the frame goes
+    ("조용한 장면", "조용한"),
+    ("회선이 전부 통화 중이라고 말하는 장면", "회선이 전부 통화 중이라"),
     ("the ticket office", "the ticket office"),
     ("장면", "장면"),  # nothing would be left: the query as it is
 ])

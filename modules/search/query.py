@@ -49,8 +49,11 @@ class ParsedQuery:
 # content's vector; it is dropped for the text channels (the picture channel keeps the whole query).
 _KO_FRAME_NOUNS = ("장면", "부분", "대목", "대사", "말", "얘기", "이야기", "구절", "줄", "안내", "안내 방송",
                    "방송", "멘트", "내용", "설명", "요청", "부탁", "농담", "질문", "물음", "순간")
+# the verb that ties the content to the frame: "…라고 말하는 장면", "작별 인사하는 장면", "… 나오는 장면"
+# ("남자가 말하는 장면" keeps its 말하는: there the speaking is what is asked for)
+_KO_FRAME_VERB = r"(?:(?<=[라다냐자]고)\s+(?:말하는|말한|하는|한)|(?<!말)하는|\s+(?:나오는|나온|들리는))?"
 _KO_FRAME_RE = re.compile(
-    r"(?:\s*(?:하는|한|말하는|말한|나오는|나온|들리는))?\s+(?:(?:마지막|첫)\s+)?(?:" + "|".join(sorted(_KO_FRAME_NOUNS, key=len, reverse=True))
+    _KO_FRAME_VERB + r"\s+(?:(?:마지막|첫)\s+)?(?:" + "|".join(sorted(_KO_FRAME_NOUNS, key=len, reverse=True))
     + r")(?:이야|이다|임|요|\s*(?:좀|을|를)?\s*(?:찾아\s*줘|보여\s*줘|찾기))?[\s.?!]*$")
 # the quotative ending left on the last word: 입력하라는 -> 입력하라, 됐다고 하는 -> 됐다
 _KO_QUOTATIVE_RE = re.compile(r"(?<=[라다냐자까])(?:는|고(?:\s*하는|\s*한)?)$")
