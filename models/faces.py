@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 # tests use, one person's faces were 0.17-0.32 apart and two people's 0.58-0.63: 0.6 sits on the second.
 SAME_PERSON = 0.5
 MODEL_ID = "dlib-resnet-face-v1"
-# A crowd scene is not a list of people: the largest faces of a frame are embedded (15 ms each), the rest left
+# A crowd scene is not a list of people: the largest faces of a frame are embedded (55 ms each), the rest left
 MAX_FACES = 12
 # A face found where a known face was, overlapping it this much, is that face (see DlibFaces.faces)
 KEEP_OVERLAP = 0.5
