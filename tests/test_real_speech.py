@@ -92,6 +92,7 @@ def test_both_text_models_are_in_the_library_and_score_each_hit(speech_library, 
     ("no one can answer the phone right now", 0.5, 4.8),
     ("weasels ate the telephone system", 5.0, 10.0),
     ("족제비가 전화 시스템을 먹어 버렸다", 5.0, 10.0),
+    ("족제비가 전화 시스템을 먹어 버렸다는 장면", 5.0, 10.0),  # asked inside a frame, as people do
 ])
 def test_real_speech_is_found_by_a_remembered_line(speech_library, engines, query, start, end):
     s = Searcher(speech_library.with_overrides(weights="visual=0"), engines)
