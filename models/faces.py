@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Callable, Protocol
 
 import numpy as np
 
@@ -26,8 +26,6 @@ SAME_PERSON = 0.5
 MODEL_ID = "dlib-resnet-face-v1"
 # A crowd scene is not a list of people: the largest faces of a frame are embedded (55 ms each), the rest left
 MAX_FACES = 12
-# A face found where a known face was, overlapping it this much, is that face (see DlibFaces.faces)
-KEEP_OVERLAP = 0.5
 
 
 @dataclass(frozen=True)
@@ -46,7 +44,7 @@ class FaceModel(Protocol):
     identity: str
     dim: int
 
-    def faces(self, rgb: np.ndarray, upsample: int = 0, known: tuple[Face, ...] = ()) -> list[Face]: ...
+    def faces(self, rgb: np.ndarray, upsample: int = 0, reuse=None) -> list[Face]: ...
 
 
 class DlibFaces:
@@ -60,11 +58,12 @@ class DlibFaces:
         self.min_size = min_size
         self._lock = threading.Lock()
 
-    def faces(self, rgb: np.ndarray, upsample: int = 0, most: int = MAX_FACES, known: tuple[Face, ...] = ()) -> list[Face]:
+    def faces(self, rgb: np.ndarray, upsample: int = 0, most: int = MAX_FACES,
+              reuse: Callable[[tuple[int, int, int, int]], np.ndarray | None] | None = None) -> list[Face]:
         """The ``most`` largest faces of ``rgb`` at least ``min_size`` px tall; ``upsample`` doubles the
-        picture that many times first (finds faces half as small, at 4x the time). A face where one of
-        ``known`` was (the same place, KEEP_OVERLAP) takes that one's descriptor instead of a new one: the
-        embedder is 55 ms a face on one core, more than the detector's whole look at a 960 px frame."""
+        picture that many times first (finds faces half as small, at 4x the time). ``reuse(box)`` may give
+        a face found at ``box`` the descriptor it is already known by, instead of a new one: the embedder is
+        55 ms a face on one core, more than the detector's whole look at a 960 px frame."""
         rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
         out = []
         with self._lock:
@@ -75,24 +74,13 @@ class DlibFaces:
             h, w = rgb.shape[:2]
             for rect, score in found[:most]:
                 box = (max(0, rect.left()), max(0, rect.top()), min(w, rect.right()), min(h, rect.bottom()))
-                same = max(known, key=lambda k: overlap(k.box, box), default=None)
-                if same is not None and overlap(same.box, box) >= KEEP_OVERLAP:
-                    out.append(Face(box, same.descriptor, float(score)))
-                    continue
-                shape = self._shapes(rgb, rect)
-                vec = np.asarray(self._embedder.compute_face_descriptor(rgb, shape), np.float32)
-                vec /= max(float(np.linalg.norm(vec)), 1e-9)
+                vec = reuse(box) if reuse is not None else None
+                if vec is None:
+                    shape = self._shapes(rgb, rect)
+                    vec = np.asarray(self._embedder.compute_face_descriptor(rgb, shape), np.float32)
+                    vec /= max(float(np.linalg.norm(vec)), 1e-9)
                 out.append(Face(box, vec, float(score)))
         return out
-
-
-def overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    """Intersection over union of two (left, top, right, bottom) boxes."""
-    iw = max(0, min(a[2], b[2]) - max(a[0], b[0]))
-    ih = max(0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = iw * ih
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def grey(rgb: np.ndarray) -> np.ndarray:

@@ -1,9 +1,8 @@
 """Text on screen: read frames of a video while it is decoded, and keep each distinct line once per shot.
 
 The decode offers every frame; :class:`ScreenTextStage` takes one every ``every_s`` seconds
-and reads it in its own thread (the OCR engines release the GIL), through a short queue,
-so memory stays bounded whatever the video's length. Reading is skipped where it
-cannot find anything new, cheaply judged first:
+and reads it in its own thread (a ``FrameSampler``; the OCR engines release the GIL). Reading
+is skipped where it cannot find anything new, cheaply judged first:
 
 - a frame that looks like the last one read (no cell of a tiny grey thumbnail changed:
   a subtitle appearing on a still shot changes its cells) repeats that frame's lines
@@ -22,9 +21,7 @@ import bisect
 import difflib
 import re
 import logging
-import queue
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -32,7 +29,7 @@ import numpy as np
 
 from models.ocr import TextReader
 from modules.language import normalize_for_match
-from modules.media import FrameScaler, upright_rgb
+from modules.frame_looks import FrameSampler, box_iou, grey_thumb
 from modules.schema import ScreenText, Shot
 
 log = logging.getLogger(__name__)
@@ -40,7 +37,6 @@ log = logging.getLogger(__name__)
 SAME_FRAME = 4.0  # no 8x6-pixel cell of a 64x36 grey thumbnail changed by more (mean abs, 0-255): nothing new
 SAME_BOX = 6.0  # the same for a text box's 48x12 thumbnail: the text in it has not changed
 SAME_LINE = 0.8  # character similarity at which two readings in one shot are one line
-_STOP = object()
 
 
 @dataclass
@@ -68,59 +64,42 @@ class ScreenTextStage:
         self._get_reader = reader
         self._reader: TextReader | None = None
         self._every = every_s
-        self._width = width
-        self._next_t = 0.0
-        self._scaler = FrameScaler()  # used by offer() alone, in the decode thread
-        self._queue: queue.Queue = queue.Queue(maxsize=4)
         self._seen: list[_Seen] = []
         self._last: _Frame | None = None
         self.stats = {"offered": 0, "detected": 0, "recognised": 0, "reused_frames": 0, "reused_boxes": 0}
-        self.seconds = 0.0
-        self._error: BaseException | None = None
         self._off = False  # the reader could not be loaded
-        self._thread = threading.Thread(target=self._work, name="ocr", daemon=True)
-        self._thread.start()
+        self._sampler = FrameSampler(self._look, every_s, width, "ocr")
 
-    # --- the decode thread --------------------------------------------------------
+    @property
+    def seconds(self) -> float:
+        return self._sampler.seconds
+
     def offer(self, t: float, frame) -> None:
         """Called for every decoded frame, in order; keeps one every ``every_s`` seconds."""
-        if t < self._next_t or self._error is not None:
-            return
-        self._next_t = t + self._every
-        self.stats["offered"] += 1
-        upright = (getattr(frame, "rotation", 0) or 0) % 180 == 0
-        width = min(self._width, frame.width if upright else frame.height)
-        self._queue.put((t, upright_rgb(frame, width, self._scaler)))
+        if self._sampler.offer(t, frame):
+            self.stats["offered"] += 1
 
     def finish(self, shots: Sequence[Shot]) -> list[ScreenText] | None:
         """Wait for the reading to end and return each shot's distinct lines, by time (None: no reader)."""
-        self._queue.put(_STOP)
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
+        self._sampler.close()
+        if self._sampler.error is not None:
+            raise self._sampler.error
         return None if self._off else group_by_shot(self._seen, shots, self._every)
 
     # --- the reading thread -------------------------------------------------------
-    def _work(self) -> None:
-        while (item := self._queue.get()) is not _STOP:
-            if self._error is not None or self._off:
-                continue  # drain, so the decode never blocks on a full queue
-            t, rgb = item
-            t0 = time.perf_counter()
-            try:
-                if self._reader is None:
-                    self._reader = self._get_reader()
-                    if self._reader is None:
-                        self._off = True
-                        continue
-                with self._reader_lock:
-                    self._read(t, rgb)
-            except BaseException as exc:  # noqa: BLE001 - handed to finish(), which raises it in the caller
-                self._error = exc
-            self.seconds += time.perf_counter() - t0
+    def _look(self, t: float, rgb: np.ndarray) -> None:
+        if self._off:
+            return
+        if self._reader is None:
+            self._reader = self._get_reader()
+            if self._reader is None:
+                self._off = True
+                return
+        with self._reader_lock:
+            self._read(t, rgb)
 
     def _read(self, t: float, rgb: np.ndarray) -> None:
-        thumb = _grey_thumb(rgb, (64, 36))
+        thumb = grey_thumb(rgb, (64, 36))
         last = self._last
         if last is not None and _cell_change(thumb, last.thumb) < SAME_FRAME:
             self.stats["reused_frames"] += 1
@@ -129,7 +108,7 @@ class ScreenTextStage:
         self.stats["detected"] += 1
         frame = _Frame(thumb)
         for box in self._reader.boxes(rgb):
-            look = _grey_thumb(rgb[box[1]:box[3], box[0]:box[2]], (48, 12))
+            look = grey_thumb(rgb[box[1]:box[3], box[0]:box[2]], (48, 12))
             line = _same_box(last, box, look)
             if line is _MISSING:
                 self.stats["recognised"] += 1
@@ -150,7 +129,7 @@ def _same_box(last: _Frame | None, box, look: np.ndarray):
     if last is None:
         return _MISSING
     for old_box, old_look, line in last.boxes:
-        if _iou(old_box, box) > 0.8 and np.abs(old_look - look).mean() < SAME_BOX:
+        if box_iou(old_box, box) > 0.8 and np.abs(old_look - look).mean() < SAME_BOX:
             return line
     return _MISSING
 
@@ -159,22 +138,6 @@ def _cell_change(a: np.ndarray, b: np.ndarray) -> float:
     """The largest mean absolute difference over 8x6-pixel cells of two (36, 64) thumbnails."""
     d = np.abs(a - b).reshape(6, 6, 8, 8).mean(axis=(1, 3))
     return float(d.max())
-
-
-def _iou(a, b) -> float:
-    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union else 0.0
-
-
-def _grey_thumb(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    from PIL import Image
-
-    if rgb.size == 0:
-        return np.zeros(size[::-1], np.float32)
-    return np.asarray(Image.fromarray(rgb).convert("L").resize(size, Image.BILINEAR), dtype=np.float32)
 
 
 def group_by_shot(seen: Sequence[_Seen], shots: Sequence[Shot], every_s: float) -> list[ScreenText]:

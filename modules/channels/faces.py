@@ -6,8 +6,6 @@ photo (``search --face PHOTO``): the shots whose tracks are nearest to the photo
 from __future__ import annotations
 
 import json
-import queue
-import threading
 import time
 from dataclasses import dataclass
 
@@ -22,60 +20,45 @@ CROP_SIDE = 96  # the face crop kept for the People page and the hit cards
 # On the 6-minute film of bench/faces.py, looks 2 s apart in one shot differed by 3-32 (median 12); across a
 # cut by 20-113.
 STILL = 8.0
-_STOP = object()
+# A face found where a face of the last look was, overlapping it this much, is that face
+KEEP_OVERLAP = 0.5
 
 
 class _FaceReader(Reader):
     wants_frames = True
 
     def __init__(self, job: IngestJob):
-        from modules.media import FrameScaler
+        from modules.frame_looks import FrameSampler
 
-        self._engines, self._every, self._width = job.engines, job.settings.faces_every_s, job.settings.faces_width
-        self._next_t = 0.0
-        self._scaler = FrameScaler()
-        self._queue: queue.Queue = queue.Queue(maxsize=4)
+        self._engines, self._every = job.engines, job.settings.faces_every_s
         self._seen: list[tuple[float, object, np.ndarray]] = []  # (time, Face, crop)
-        self._error: BaseException | None = None
         self._last: tuple[np.ndarray, list] | None = None  # the last look: its sketch and faces
-        self.seconds = 0.0
-        self._thread = threading.Thread(target=self._work, name="faces", daemon=True)
-        self._thread.start()
+        # a video narrower than faces_width is enlarged to it: faces are looked for at that width
+        self._sampler = FrameSampler(self._look, self._every, job.settings.faces_width, "faces", enlarge=True)
 
     def offer(self, t_s: float, frame) -> None:
-        from modules.media import upright_rgb
+        self._sampler.offer(t_s, frame)
 
-        if t_s < self._next_t or self._error is not None:
-            return
-        self._next_t = t_s + self._every
-        self._queue.put((t_s, upright_rgb(frame, self._width, self._scaler)))
+    def _look(self, t: float, rgb: np.ndarray) -> None:
+        from modules.frame_looks import grey_thumb
 
-    def _work(self) -> None:
-        while (item := self._queue.get()) is not _STOP:
-            if self._error is not None:
-                continue  # drain, so the decode never blocks
-            t0 = time.perf_counter()
-            try:
-                t, rgb = item
-                model = self._engines.faces
-                sketch = _sketch(rgb)
-                # the picture barely changed since the last look (no cut, little motion): a face in the same
-                # place is the same person, and keeps the descriptor it had
-                known = self._last[1] if self._last and _changed(self._last[0], sketch) < STILL else ()
-                found = model.faces(rgb, known=tuple(known)) if model is not None else []
-                self._last = (sketch, found)
-                for face in found:
-                    self._seen.append((t, face, _crop(rgb, face.box)))
-            except BaseException as exc:  # noqa: BLE001 - raised in finish, in the caller
-                self._error = exc
-            self.seconds += time.perf_counter() - t0
+        model = self._engines.faces
+        sketch = grey_thumb(rgb, (64, 36))
+        # the picture barely changed since the last look (no cut, little motion): a face in the same
+        # place is the same person, and keeps the descriptor it had
+        still = self._last is not None and float(np.abs(self._last[0] - sketch).mean()) < STILL
+        found = model.faces(rgb, reuse=_kept_from(self._last[1]) if still else None) if model is not None else []
+        self._last = (sketch, found)
+        for face in found:
+            self._seen.append((t, face, _crop(rgb, face.box)))
 
     def finish(self, scan: Scan) -> Produced:
         t = time.perf_counter()
         self.close()
-        out = Produced(timings_s={"faces_wait_s": time.perf_counter() - t, "faces_s": self.seconds})
-        if self._error is not None:
-            out.warnings.append(f"faces skipped: {type(self._error).__name__}: {self._error}")
+        error = self._sampler.error
+        out = Produced(timings_s={"faces_wait_s": time.perf_counter() - t, "faces_s": self._sampler.seconds})
+        if error is not None:
+            out.warnings.append(f"faces skipped: {type(error).__name__}: {error}")
             return out
         model = self._engines.faces
         if model is None:
@@ -85,9 +68,19 @@ class _FaceReader(Reader):
         return out
 
     def close(self) -> None:
-        if self._thread.is_alive():
-            self._queue.put(_STOP)
-            self._thread.join()
+        self._sampler.close()
+
+
+def _kept_from(known: list):
+    """For a face found at ``box``: the descriptor of the last look's face most overlapping it, when by
+    KEEP_OVERLAP at least, else None."""
+    from modules.frame_looks import box_iou
+
+    def reuse(box):
+        same = max(known, key=lambda k: box_iou(k.box, box), default=None)
+        return same.descriptor if same is not None and box_iou(same.box, box) >= KEEP_OVERLAP else None
+
+    return reuse
 
 
 def tracks(seen, shots, every_s: float) -> tuple[list[Row], np.ndarray]:
@@ -141,16 +134,6 @@ def query_face(model, image: np.ndarray, index: int | None = None) -> np.ndarray
     if not 1 <= index <= len(faces):
         raise BadQuery(f"the photo has {len(faces)} face(s), from the left; --face-index must be 1 to {len(faces)}")
     return faces[index - 1].descriptor
-
-
-def _sketch(rgb: np.ndarray) -> np.ndarray:
-    from PIL import Image
-
-    return np.asarray(Image.fromarray(rgb).convert("L").resize((64, 36), Image.BILINEAR), np.float32)
-
-
-def _changed(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.abs(a - b).mean())
 
 
 def _crop(rgb: np.ndarray, box) -> np.ndarray:
