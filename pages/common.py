@@ -92,17 +92,18 @@ def sidebar_models() -> None:
         except USER_ERRORS:
             s = None  # the page says why
         if s is not None:
-            st.markdown(f"**{t('searching')}:** " + (", ".join(_label(ch) for ch, st_ in s.channels.items()
+            st.markdown(f"**{t('searching')}:** " + (", ".join(channel_label(ch) for ch, st_ in s.channels.items()
                                                                 if st_ == "on") or t("nothing")))
             for ch, state in s.channels.items():
                 if state != "on":
-                    st.caption(f"{_label(ch)}: {_plain(state)}")
+                    st.caption(f"{channel_label(ch)}: {_plain(state)}")
         with st.expander(t("models")):
             for key, value in info.items():
                 st.caption(f"**{key}**: {value}")
 
 
-def _label(channel: str) -> str:
+def channel_label(channel: str) -> str:
+    """A channel's name as the page's language says it."""
     from modules.channels import get
 
     if f"ch.{channel}" in WORDS:

@@ -12,8 +12,9 @@ from modules.channels import text_channels
 from modules.ingest import IngestProgress, ingest
 from modules.media import VIDEO_SUFFIXES
 from modules.uploads import UploadRejected, save_upload
-from pages.common import engines, library_changed, library_rows, mmss, route_through_main, settings, sidebar_models
-from pages.words import WORDS, t
+from pages.common import (channel_label, engines, library_changed, library_rows, mmss, route_through_main, settings,
+                          sidebar_models)
+from pages.words import t
 
 route_through_main()
 st.title(t("ingest.title"))
@@ -152,7 +153,7 @@ else:
     st.dataframe(
         [{t("ingest.col.video"): r["name"], t("ingest.col.length"): mmss(r["duration_s"] or 0),
           t("ingest.col.shots"): r["n_shots"],
-          **{(t(f"ch.{ch.name}") if f"ch.{ch.name}" in WORDS else ch.label): r[f"n_{ch.name}"] for ch in text_channels()},
+          **{channel_label(ch.name): r[f"n_{ch.name}"] for ch in text_channels()},
           t("ingest.col.added"): datetime.fromtimestamp(r["added_at"]).strftime("%Y-%m-%d %H:%M")}
          for r in rows],
         hide_index=True, key="ingest.library_table",
