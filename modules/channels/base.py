@@ -146,6 +146,7 @@ class Channel:
     literal_unquoted: bool = False  # match the unquoted query literally too (signs are remembered word for word)
     how_to_fill: str = ""  # for a channel not every library has rows in: the command that fills it
     in_context: bool = False  # rows are pieces of sentences: embedded with their sentence (transcripts.py)
+    centred: bool = False  # its query is centred (search/calibration.py: fitted on speech, for dialogue)
     shows_moment: bool = True  # its match says where in the shot to play from (a caption does not)
     text_order: int = 9  # which channel's text a hit shows first (lowest)
     default_weight: float = 1.0  # its weight in fusion when the settings name none

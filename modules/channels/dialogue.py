@@ -77,5 +77,5 @@ class DialogueChannel(TextChannel):
 
 
 DIALOGUE = DialogueChannel("dialogue", "dialogue", "segments", columns=(("language", "TEXT"),), legacy_column="vec",
-                           literal=True, in_context=True, text_order=0,
+                           literal=True, in_context=True, centred=True, text_order=0,
                            rows_are="dialogue segments", count_none=True)

@@ -43,7 +43,7 @@ class TextChannel(Channel):
         found, refs, ranked_by = set(), {}, {}
         for sp in ctx.spaces:
             key = model_key_of(sp)
-            ranked_by[sp] = ctx.centre(key, qlang, qvecs[key])
+            ranked_by[sp] = ctx.centre(key, qlang, qvecs[key]) if self.centred else qvecs[key]
             scores, ids = nearest(ctx, sp, ranked_by[sp])
             refs[sp] = scores
             found.update(int(i) for i in ids)
