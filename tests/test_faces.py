@@ -203,9 +203,9 @@ class _CountingEmbedder:
     def __init__(self, real):
         self.real, self.calls = real, 0
 
-    def compute_face_descriptor(self, *args):
-        self.calls += 1
-        return self.real.compute_face_descriptor(*args)
+    def describe(self, chips):
+        self.calls += len(chips)
+        return self.real.describe(chips)
 
 
 def test_a_face_that_stays_put_is_embedded_once_and_a_cut_embeds_anew(face_photos, base_settings, engines, tmp_path,
@@ -258,3 +258,31 @@ def test_the_people_page_shows_names_and_joins(people_library, monkeypatch, tmp_
         assert [(p["name"], p["shots"]) for p in lib.people()] == [("오바마", 3)]
     st.cache_resource.clear()
     st.cache_data.clear()
+
+
+def test_the_torch_embedder_gives_dlibs_own_descriptors(face_photos, engines, tmp_path):
+    """The face network read from dlib's file and run by torch gives the descriptors dlib's own run gives,
+    on every face of the real photographs; a file that is not the network is refused by name."""
+    import dlib
+    import face_recognition_models as frm
+
+    from models.face_resnet import UnreadableNetwork, read_dlib_network
+    from models.faces import DlibEmbedder
+
+    reference = DlibEmbedder(dlib.face_recognition_model_v1(frm.face_recognition_model_location()))
+    ours = engines.faces
+    compared = 0
+    for name in ("obama", "obama2", "biden", "obama_partial_face"):
+        rgb = _photo(face_photos[name])
+        boxes, _, _ = ours._detector.run(rgb, 1, 0.0)
+        shapes = dlib.full_object_detections([ours._shapes(rgb, box) for box in boxes])
+        chips = np.stack([np.asarray(c) for c in dlib.get_face_chips(rgb, shapes, 150, 0.25)])
+        a, b = ours._embedder.describe(chips), reference.describe(chips)
+        assert a.shape == b.shape == (len(boxes), 128)
+        assert np.abs(a - b).max() < 1e-4, np.abs(a - b).max()
+        compared += len(boxes)
+    assert compared >= 4
+    wrong = tmp_path / "not_a_network.dat"
+    wrong.write_bytes(b"\x01\x04con_" + bytes(64))
+    with pytest.raises(UnreadableNetwork, match="not_a_network.dat"):
+        read_dlib_network(wrong)
