@@ -48,6 +48,10 @@ class FrameSampler:
         self._queue.put((t_s, upright_rgb(frame, width, self._scaler)))
         return True
 
+    def look_from(self, t_s: float) -> None:
+        """The next frame kept is the first at or after ``t_s`` (the clock goes on from there)."""
+        self._next_t = t_s
+
     def close(self) -> None:
         """Wait until every kept frame has been looked at (again: nothing)."""
         if self._thread.is_alive():

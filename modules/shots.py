@@ -93,9 +93,11 @@ class _Cutter:
 
 
 def scan_video(info: VideoInfo, settings: Settings, progress: Callable[[float], None] | None = None,
-               on_frame: Callable[[float, object], None] | None = None) -> ShotScan:
+               on_frame: Callable[[float, object], None] | None = None,
+               on_cut: Callable[[float], None] | None = None) -> ShotScan:
     """Decode ``info.path`` once: detect cuts and pick keyframes; ``on_frame(time_s, frame)``
-    sees every decoded frame too (the channels' readers sample from it).
+    sees every decoded frame too (the channels' readers sample from it), and ``on_cut(start_s)`` hears of
+    each cut as it is found (the detector's few frames late), with the time the new shot starts.
 
     Raises VideoOpenFailure (from the decoder) when not one frame decodes.
     """
@@ -123,7 +125,10 @@ def scan_video(info: VideoInfo, settings: Settings, progress: Callable[[float], 
         small = small_copy.array(frame, dw, dh)
         state.offer_candidate(idx, t, frame)
         for cut_number in detector.push(numbers[-1], small):
-            state.cut(bisect.bisect_left(numbers, cut_number), recent)  # the first decoded frame of the new shot
+            cut = bisect.bisect_left(numbers, cut_number)  # the first decoded frame of the new shot
+            state.cut(cut, recent)
+            if on_cut is not None and cut < len(state.times):
+                on_cut(state.times[cut])
         state.thin()
         if progress and t - last_report >= 1.0:
             progress(t)

@@ -80,14 +80,18 @@ class IngestJob:
 
 
 class Reader:
-    """One channel's work on one video during ingest. ``offer`` sees every decoded frame (in the decode
-    thread: keep it cheap, hand work to your own thread); ``finish`` returns :class:`Produced`, or a
+    """One channel's work on one video during ingest. ``offer`` sees every decoded frame and ``cut`` hears of
+    every cut (in the decode thread: keep them cheap, hand work to your own thread); ``finish`` returns :class:`Produced`, or a
     Future of it when it is still being computed; ``close`` stops what is left when the decode failed."""
 
     wants_frames = False
 
     def offer(self, t_s: float, frame) -> None:  # an av.VideoFrame
         """Called for each decoded frame when ``wants_frames``."""
+
+    def cut(self, start_s: float) -> None:
+        """Called when ``wants_frames`` and the decode finds a cut (a few frames late): a shot starts at
+        ``start_s``."""
 
     def finish(self, scan: Scan) -> "Produced | cf.Future[Produced]":
         raise NotImplementedError

@@ -1,5 +1,5 @@
-"""Faces: who is in a shot. During ingest's decode a frame every ``faces_every_s`` is searched for faces
-(``models/faces.py``), in its own thread; within a shot the same person is one track (descriptors within
+"""Faces: who is in a shot. During ingest's decode a frame just after every cut, and every ``faces_every_s``
+within a shot, is searched for faces (``models/faces.py``), in its own thread; within a shot the same person is one track (descriptors within
 ``TRACK_DISTANCE`` of the track's mean), kept with its box, size, time and a small crop. Searched by a
 photo (``search --face PHOTO``): the shots whose tracks are nearest to the photo's face."""
 
@@ -22,6 +22,8 @@ CROP_SIDE = 96  # the face crop kept for the People page and the hit cards
 STILL = 8.0
 # A face found where a face of the last look was, overlapping it this much, is that face
 KEEP_OVERLAP = 0.5
+# A shot is looked at this long after its cut (past the middle of a dissolve), then every faces_every_s
+CUT_SETTLE_S = 0.2
 
 
 class _FaceReader(Reader):
@@ -38,6 +40,10 @@ class _FaceReader(Reader):
 
     def offer(self, t_s: float, frame) -> None:
         self._sampler.offer(t_s, frame)
+
+    def cut(self, start_s: float) -> None:
+        # every shot is looked at, however short: films cut faster than any clock
+        self._sampler.look_from(start_s + CUT_SETTLE_S)
 
     def _look(self, t: float, rgb: np.ndarray) -> None:
         from modules.frame_looks import grey_thumb

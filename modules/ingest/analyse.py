@@ -60,11 +60,11 @@ def start_video(path: Path, engines, settings: Settings, progress=None, info=Non
         reader = ch.reader(job)
         if reader is not None:
             readers[ch.name] = reader
-    watching = [r.offer for r in readers.values() if r.wants_frames]
+    watching = [r for r in readers.values() if r.wants_frames]
     t = time.perf_counter()
     try:
         scan = scan_video(info, settings, (lambda ts: progress.video_advanced(path, ts)) if progress else None,
-                          on_frame=_fan_out(watching))
+                          on_frame=_fan_out([r.offer for r in watching]), on_cut=_fan_out([r.cut for r in watching]))
     except BaseException:
         for reader in readers.values():
             reader.close()  # stop their threads; the decode's error is the one to report
@@ -97,14 +97,15 @@ def start_video(path: Path, engines, settings: Settings, progress=None, info=Non
     return PendingVideo(result, pending, t0)
 
 
-def _fan_out(offers: list):
-    if not offers:
+def _fan_out(calls: list):
+    """One callable that calls each of ``calls`` with its arguments (None for none)."""
+    if not calls:
         return None
-    if len(offers) == 1:
-        return offers[0]
+    if len(calls) == 1:
+        return calls[0]
 
-    def offer(t_s: float, frame) -> None:
-        for each in offers:
-            each(t_s, frame)
+    def every(*args) -> None:
+        for each in calls:
+            each(*args)
 
-    return offer
+    return every
