@@ -156,8 +156,13 @@ def read_channel(settings: Settings, channel, progress=None) -> dict[str, int]:
             reader = channel.reader(IngestJob(info, engines, settings))
             if reader is None:
                 raise WeightsUnavailable(f"cannot read {channel.label}: it is switched off in the settings")
+            cuts = iter([s.start_s for s in shots[1:]])  # the reader hears of each cut, as in ingest
+            next_cut = next(cuts, None)
             for t, frame in iter_frames(path, reference_only=settings.decode_reference_only,
                                         skip_loop_filter=settings.decode_skip_loop_filter):
+                while next_cut is not None and t >= next_cut:
+                    reader.cut(next_cut)
+                    next_cut = next(cuts, None)
                 reader.offer(t, frame)
             produced = reader.finish(Scan(info, shots, [], []))
             lib.add_rows(channel, video["id"], produced)

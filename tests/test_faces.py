@@ -227,19 +227,32 @@ def test_a_face_that_stays_put_is_embedded_once_and_a_cut_embeds_anew(face_photo
     assert seen == [6, 6], seen
 
 
-def test_every_shot_is_looked_at_however_short(face_photos, base_settings, engines, tmp_path):
+def test_every_shot_is_looked_at_however_short(face_photos, base_settings, engines, tmp_path, monkeypatch, capsys):
     """Three people cut every 1.5 s, with a clock that would look once in 30 s: each shot is still looked
-    at (just after its cut), so each has its person's track."""
+    at (just after its cut), so each has its person's track; by ingest, and by ``reindex --faces`` on a
+    library built without faces."""
+    from modules.channels.faces import FACES
+    from tests.test_reliability import run_cli
+
     video = slideshow(tmp_path / "fast.mp4", [face_photos["obama"], face_photos["biden"], face_photos["obama3"]],
                       seconds=1.5)
+
+    def tracks_by_shot(db: Path) -> list[int]:
+        with Library.open(db) as lib:
+            assert lib.videos()[0]["n_shots"] == 3
+            return sorted(r["shot_id"] for r in lib.rows_by_id(FACES, {i for i, _ in lib.face_tracks()}).values())
+
     settings = base_settings.with_overrides(db_dir=tmp_path / "db", ocr=False, weights="visual=0", faces_every_s=30.0)
     assert ingest([video], settings, engines=engines).by_status("ingested")
-    from modules.channels.faces import FACES
-
-    with Library.open(settings.db_dir) as lib:
-        assert lib.videos()[0]["n_shots"] == 3
-        rows = lib.rows_by_id(FACES, {i for i, _ in lib.face_tracks()}).values()
-        assert len({r["shot_id"] for r in rows}) == len(rows) == 3, [(r["shot_id"], r["start_s"]) for r in rows]
+    ingested = tracks_by_shot(settings.db_dir)
+    assert len(set(ingested)) == len(ingested) == 3, ingested
+    later = settings.with_overrides(db_dir=tmp_path / "db_later")
+    assert ingest([video], later.with_overrides(faces=False), engines=engines).by_status("ingested")
+    monkeypatch.setenv("SCENE_FINDER_FACES_EVERY_S", "30")
+    rc, out = run_cli(["reindex", "--faces"], later, monkeypatch, capsys)
+    assert rc == 0 and "videos read 1" in out, out
+    read_later = tracks_by_shot(later.db_dir)
+    assert len(set(read_later)) == len(read_later) == 3, read_later
 
 
 def test_the_people_page_shows_names_and_joins(people_library, monkeypatch, tmp_path):

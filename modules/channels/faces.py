@@ -102,8 +102,9 @@ def tracks(seen, shots, every_s: float) -> tuple[list[Row], np.ndarray]:
     for t, face, crop in seen:
         shot = shots[max(0, bisect.bisect_right(starts, t) - 1)]
         mine = groups.setdefault(shot.index, [])
-        near = min(mine, key=lambda g: distance(g["mean"], face.descriptor), default=None)
-        if near is None or distance(near["mean"], face.descriptor) > TRACK_DISTANCE:
+        gap, near = min(((distance(g["mean"], face.descriptor), g) for g in mine), key=lambda p: p[0],
+                        default=(None, None))
+        if near is None or gap > TRACK_DISTANCE:
             near = {"shot": shot, "faces": [], "mean": face.descriptor}
             mine.append(near)
         near["faces"].append((t, face, crop))
