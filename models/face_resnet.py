@@ -100,6 +100,10 @@ class TorchFaceResNet:
                         for w, b, stride, pad, g, s in layers]
         self._last = torch.from_numpy(last)
         self._mean = torch.tensor(_MEAN_RGB).view(1, 3, 1, 1)
+        try:  # layers of other sizes than this architecture's fail here, not in the middle of an ingest
+            self.describe(np.zeros((1, CHIP_SIDE, CHIP_SIDE, 3), np.uint8))
+        except RuntimeError as exc:
+            raise UnreadableNetwork(f"{path}: its layers do not fit dlib's face ResNet ({exc})") from exc
 
     def describe(self, chips: np.ndarray) -> np.ndarray:
         import torch

@@ -288,9 +288,10 @@ def test_the_people_page_shows_names_and_joins(people_library, monkeypatch, tmp_
     st.cache_data.clear()
 
 
-def test_the_torch_embedder_gives_dlibs_own_descriptors(face_photos, engines, tmp_path):
+def test_the_torch_embedder_gives_dlibs_own_descriptors(face_photos, engines, tmp_path, monkeypatch, caplog):
     """The face network read from dlib's file and run by torch gives the descriptors dlib's own run gives,
-    on every face of the real photographs; a file that is not the network is refused by name."""
+    on every face of the real photographs; a file that is not the network is refused by name, and layers
+    that do not fit the architecture are refused at load, when dlib's own run takes over, with a warning."""
     import dlib
     import face_recognition_models as frm
 
@@ -314,3 +315,14 @@ def test_the_torch_embedder_gives_dlibs_own_descriptors(face_photos, engines, tm
     wrong.write_bytes(b"\x01\x04con_" + bytes(64))
     with pytest.raises(UnreadableNetwork, match="not_a_network.dat"):
         read_dlib_network(wrong)
+    import models.face_resnet
+    from models.faces import load_face_model
+
+    layers, last = read_dlib_network(frm.face_recognition_model_location())
+    monkeypatch.setattr(models.face_resnet, "read_dlib_network", lambda path: (layers, last[:64]))
+    with pytest.raises(UnreadableNetwork, match="do not fit"):
+        models.face_resnet.TorchFaceResNet(frm.face_recognition_model_location())
+    with caplog.at_level("WARNING"):
+        fallback = load_face_model()
+    assert isinstance(fallback._embedder, DlibEmbedder)
+    assert any("using dlib's own" in r.getMessage() for r in caplog.records)
