@@ -47,19 +47,14 @@ def _read(data: bytes) -> tuple[list, np.ndarray]:
             continue
         pos = found.end()
         if found.group(1) == b"fc_":
-            outputs, pos = _int(data, pos)
-            inputs, pos = _int(data, pos)
+            (outputs, inputs), pos = _ints(data, pos, 2)
             last = _tensor(data, pos)[0].reshape(inputs, outputs)
             continue
         params, pos = _tensor(data, pos)
         if found.group(1) == b"affine_":
             affines.append((params[:params.size // 2], params[params.size // 2:]))
             continue
-        shape = []
-        for _ in range(7):
-            value, pos = _int(data, pos)
-            shape.append(value)
-        filters, rows, cols, stride, _, pad, _ = shape
+        (filters, rows, cols, stride, _, pad, _), pos = _ints(data, pos, 7)
         k = (params.size - filters) // (filters * rows * cols)
         weights = params[:filters * k * rows * cols].reshape(filters, k, rows, cols)
         convs.append([weights, params[filters * k * rows * cols:], stride, pad])
@@ -69,20 +64,22 @@ def _read(data: bytes) -> tuple[list, np.ndarray]:
     return [(*c, *a) for c, a in zip(convs, affines)], last
 
 
-def _int(data: bytes, pos: int) -> tuple[int, int]:
-    size = data[pos] & 0x0F
-    value = int.from_bytes(data[pos + 1:pos + 1 + size], "little")
-    return (-value if data[pos] & 0x80 else value), pos + 1 + size
+def _ints(data: bytes, pos: int, n: int) -> tuple[list[int], int]:
+    """``n`` ints as dlib writes them (a byte count, 0x80 for negative, then the bytes, little-endian), and
+    the position after them."""
+    out = []
+    for _ in range(n):
+        size = data[pos] & 0x0F
+        value = int.from_bytes(data[pos + 1:pos + 1 + size], "little")
+        out.append(-value if data[pos] & 0x80 else value)
+        pos += 1 + size
+    return out, pos
 
 
 def _tensor(data: bytes, pos: int) -> tuple[np.ndarray, int]:
-    version, pos = _int(data, pos)
+    (version, *dims), pos = _ints(data, pos, 5)
     if version != 2:
         raise UnreadableNetwork(f"a tensor of version {version}; this reader knows version 2")
-    dims = []
-    for _ in range(4):
-        value, pos = _int(data, pos)
-        dims.append(value)
     count = int(np.prod(dims))
     return np.frombuffer(data, "<f4", count, pos).copy(), pos + 4 * count
 

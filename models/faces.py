@@ -76,8 +76,8 @@ class DlibFaces:
         rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
         with self._lock:
             # the detector looks at brightness alone: on one grey plane it is 20% faster than on three
-            boxes, scores, _ = self._detector.run(grey(rgb), upsample, 0.0)
-            found = sorted((pair for pair in zip(boxes, scores) if pair[0].height() >= self.min_size),
+            rects, scores, _ = self._detector.run(grey(rgb), upsample, 0.0)
+            found = sorted((pair for pair in zip(rects, scores) if pair[0].height() >= self.min_size),
                            key=lambda pair: -pair[0].height())[:most]
             h, w = rgb.shape[:2]
             boxes = [(max(0, r.left()), max(0, r.top()), min(w, r.right()), min(h, r.bottom())) for r, _ in found]
